@@ -1,0 +1,75 @@
+//! Random identifiers from a cryptographic RNG.
+
+use rand::Rng;
+
+/// The alphabet of Talkus visitor ids (no look-alike characters: no 0, 1, I, O, l, U, V).
+pub const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// Length of a visitor id, as in the seed's `a3W7EEfSWanTWyGkg`.
+pub const VISITOR_ID_LEN: usize = 17;
+
+/// `len` characters of [`ALPHABET`] from the thread's cryptographic RNG (ChaCha, seeded by the OS).
+pub fn random_string(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A new visitor id: 17 characters of [`ALPHABET`].
+pub fn new_visitor_id() -> String {
+    random_string(VISITOR_ID_LEN)
+}
+
+/// A new public id for a row: `prefix` then 20 random characters (about 116 bits).
+pub fn new_id(prefix: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + 20);
+    id.push_str(prefix);
+    id.push_str(&random_string(20));
+    id
+}
+
+/// A new secret token: `prefix` then 32 random characters (about 185 bits).
+pub fn new_secret(prefix: &str) -> String {
+    format!("{prefix}{}", random_string(32))
+}
+
+/// Whether `s` has the form of a visitor id.
+pub fn is_visitor_id(s: &str) -> bool {
+    s.len() == VISITOR_ID_LEN && s.bytes().all(|b| ALPHABET.contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn visitor_ids_have_the_talkus_form() {
+        assert!(is_visitor_id("a3W7EEfSWanTWyGkg"));
+        for _ in 0..1000 {
+            assert!(is_visitor_id(&new_visitor_id()));
+        }
+    }
+
+    #[test]
+    fn ids_do_not_repeat() {
+        let ids: HashSet<String> = (0..10_000).map(|_| new_visitor_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+    }
+
+    #[test]
+    fn prefixed_ids_and_secrets() {
+        let id = new_id("c_");
+        assert!(id.starts_with("c_") && id.len() == 22);
+        assert_eq!(new_secret("sk_").len(), 35);
+    }
+
+    #[test]
+    fn the_alphabet_has_no_look_alikes() {
+        for c in b"01IOlUV" {
+            assert!(!ALPHABET.contains(c));
+        }
+        assert_eq!(ALPHABET.len(), 55);
+    }
+}

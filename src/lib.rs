@@ -1,0 +1,15 @@
+//! Palaver: a self-hosted live-chat server whose every conversation step reaches the customer's
+//! systems as a Talkus-compatible webhook.
+//!
+//! # Layout
+//! | module | owns |
+//! |---|---|
+//! | [`domain`] | pure rules: ids, visitor names and channel slugs, the conversation state machine, the payload |
+//! | [`store`] | all SQL: the [`store::Store`] trait, SQLite behind it, the outbox and its claims |
+//! | [`chat`] | the commands (start, message, join, end, email): validate, apply the rules, persist in one transaction |
+//! | [`delivery`] | the workers: claim, sign, guard destinations, send, record, retry |
+//! | [`api`] | axum routers, auth, problem+json errors |
+//! | [`config`] | flags and environment, validated at start |
+//! | [`server`] | start-up and graceful shutdown of all of the above |
+
+pub mod domain;
