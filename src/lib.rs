@@ -13,3 +13,4 @@
 //! | [`server`] | start-up and graceful shutdown of all of the above |
 
 pub mod domain;
+pub mod store;

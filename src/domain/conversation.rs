@@ -139,9 +139,7 @@ impl Transition {
             (S::Open, C::Join) => (vec![], S::Open, false),
             (S::Waiting, C::AgentMessage) => (vec![E::Open, E::MessageAgent], S::Open, false),
             (S::Open, C::AgentMessage) => (vec![E::MessageAgent], S::Open, false),
-            (S::Ended, C::VisitorMessage) => {
-                (vec![E::Start, E::MessageVisitor], S::Waiting, true)
-            }
+            (S::Ended, C::VisitorMessage) => (vec![E::Start, E::MessageVisitor], S::Waiting, true),
             (s, C::VisitorMessage) => (vec![E::MessageVisitor], s, false),
             (s, C::Email { changed }) => (if changed { vec![E::Email] } else { vec![] }, s, false),
             (_, C::End) => (vec![E::End], S::Ended, false),
@@ -170,13 +168,22 @@ mod tests {
             events(S::Waiting, C::AgentMessage),
             Ok((vec![E::Open, E::MessageAgent], S::Open))
         );
-        assert_eq!(events(S::Open, C::AgentMessage), Ok((vec![E::MessageAgent], S::Open)));
+        assert_eq!(
+            events(S::Open, C::AgentMessage),
+            Ok((vec![E::MessageAgent], S::Open))
+        );
     }
 
     #[test]
     fn visitor_messages_leave_the_state_alone_or_restart() {
-        assert_eq!(events(S::Waiting, C::VisitorMessage), Ok((vec![E::MessageVisitor], S::Waiting)));
-        assert_eq!(events(S::Open, C::VisitorMessage), Ok((vec![E::MessageVisitor], S::Open)));
+        assert_eq!(
+            events(S::Waiting, C::VisitorMessage),
+            Ok((vec![E::MessageVisitor], S::Waiting))
+        );
+        assert_eq!(
+            events(S::Open, C::VisitorMessage),
+            Ok((vec![E::MessageVisitor], S::Open))
+        );
         let t = Transition::apply(S::Ended, C::VisitorMessage).unwrap();
         assert!(t.starts_new);
         assert_eq!(t.events, vec![E::Start, E::MessageVisitor]);
@@ -186,7 +193,10 @@ mod tests {
     #[test]
     fn email_fires_only_when_changed() {
         for s in [S::Waiting, S::Open, S::Ended] {
-            assert_eq!(events(s, C::Email { changed: true }), Ok((vec![E::Email], s)));
+            assert_eq!(
+                events(s, C::Email { changed: true }),
+                Ok((vec![E::Email], s))
+            );
             assert_eq!(events(s, C::Email { changed: false }), Ok((vec![], s)));
         }
     }

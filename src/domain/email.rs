@@ -28,7 +28,11 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses() {
-        for ok in ["scar@let.com", "a.b+c@sub.example.org", "x@xn--bcher-kva.ch"] {
+        for ok in [
+            "scar@let.com",
+            "a.b+c@sub.example.org",
+            "x@xn--bcher-kva.ch",
+        ] {
             assert!(is_valid(ok), "{ok}");
         }
     }
@@ -36,8 +40,16 @@ mod tests {
     #[test]
     fn rejects_non_addresses() {
         for bad in [
-            "", "scar", "@let.com", "scar@", "scar@let", "sc ar@let.com", "a@b@c.com",
-            "scar@let..com", "scar@-let.com", "scar@let.com\n",
+            "",
+            "scar",
+            "@let.com",
+            "scar@",
+            "scar@let",
+            "sc ar@let.com",
+            "a@b@c.com",
+            "scar@let..com",
+            "scar@-let.com",
+            "scar@let.com\n",
         ] {
             assert!(!is_valid(bad), "{bad:?}");
         }

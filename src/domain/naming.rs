@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn names_follow_the_priority() {
-        assert_eq!(visitor_name("+33123456789", "Scarlet", "a3W7E"), "+33123456789");
+        assert_eq!(
+            visitor_name("+33123456789", "Scarlet", "a3W7E"),
+            "+33123456789"
+        );
         assert_eq!(visitor_name("", "Scarlet", "a3W7EEfSWanTWyGkg"), "Scarlet");
         assert_eq!(visitor_name(" ", "", "a3W7EEfSWanTWyGkg"), "Visitor a3W7E");
     }
@@ -91,15 +94,24 @@ mod tests {
     fn seed_channel() {
         assert_eq!(base_channel_name("+33123456789", "x"), "z-33123456789");
         assert_eq!(base_channel_name("Visitor a3W7E", "x"), "z-visitor-a3w7e");
-        assert_eq!(base_channel_name("Jean--Marie  Dupré!", "x"), "z-jean-marie-dupr");
+        assert_eq!(
+            base_channel_name("Jean--Marie  Dupré!", "x"),
+            "z-jean-marie-dupr"
+        );
         assert_eq!(base_channel_name("my_name", "x"), "z-my_name");
-        assert_eq!(base_channel_name("日本", "a3W7EEfSWanTWyGkg"), "z-a3w7eefswantwygkg");
+        assert_eq!(
+            base_channel_name("日本", "a3W7EEfSWanTWyGkg"),
+            "z-a3w7eefswantwygkg"
+        );
     }
 
     #[test]
     fn suffixes_on_clash() {
         let taken: HashSet<&str> = ["z-bob", "z-bob-2"].into();
-        assert_eq!(first_free_channel("z-bob", |c| taken.contains(c)), "z-bob-3");
+        assert_eq!(
+            first_free_channel("z-bob", |c| taken.contains(c)),
+            "z-bob-3"
+        );
         assert_eq!(first_free_channel("z-ann", |c| taken.contains(c)), "z-ann");
     }
 

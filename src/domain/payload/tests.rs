@@ -42,7 +42,13 @@ fn renders_the_seed_example_exactly() {
 fn the_transcript_joins_author_and_text() {
     let seed = seed();
     let (name, picture) = agent_author(&seed["agent"]);
-    assert_eq!((name.as_str(), picture.as_str()), ("Moss", seed["agent"]["profile"]["image_48"].as_str().unwrap()));
+    assert_eq!(
+        (name.as_str(), picture.as_str()),
+        (
+            "Moss",
+            seed["agent"]["profile"]["image_48"].as_str().unwrap()
+        )
+    );
     let mut t = Transcript::default();
     assert_eq!(t.messages_json(), "[]");
     t.push(&MessageView {

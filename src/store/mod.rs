@@ -1,0 +1,137 @@
+//! All SQL. One small [`Store`] trait; the embedded SQLite implementation behind it (PostgreSQL
+//! is the next backend), each with its own migrations folder.
+
+mod model;
+pub mod sqlite;
+
+pub use model::*;
+
+use crate::domain::Millis;
+use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A concurrent change won: re-read and try again (or report the clash).
+    #[error("conflict: {0:?}")]
+    Conflict(ConflictKind),
+    /// The row does not exist (or belongs to another team).
+    #[error("not found")]
+    NotFound,
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The writer task is gone (the process is shutting down).
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// Which constraint a [`StoreError::Conflict`] hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// The visitor changed since it was read (optimistic version check).
+    VisitorVersion,
+    /// The channel name was taken meanwhile.
+    ChannelName,
+    /// The visitor already has an active conversation.
+    ActiveConversation,
+    /// The idempotency key was used meanwhile.
+    IdempotencyKey,
+    /// The row is not in a state that allows the change.
+    State,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where Palaver keeps its state. Writes are transactional; [`Store::commit`] writes a chat
+/// change, its events and their deliveries (the outbox) in one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Store reachable (`/readyz`).
+    async fn ping(&self) -> Result<()>;
+    /// Signalled after a commit that made deliveries due.
+    fn work_signal(&self) -> Arc<Notify>;
+
+    // Teams.
+    async fn default_team(&self) -> Result<Option<Team>>;
+    async fn create_team(&self, team: NewTeam) -> Result<Team>;
+    async fn team_by_api_key_hash(&self, hash: &str) -> Result<Option<Team>>;
+    async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>>;
+    async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool>;
+
+    // Agents: Slack user objects, stored verbatim.
+    /// Inserts or replaces; answers whether it was created.
+    async fn put_agent(&self, team_seq: i64, id: &str, profile: &str) -> Result<bool>;
+    async fn agent(&self, team_seq: i64, id: &str) -> Result<Option<String>>;
+    async fn agents(&self, team_seq: i64, page: Page) -> Result<Vec<(String, String)>>;
+    async fn delete_agent(&self, team_seq: i64, id: &str) -> Result<bool>;
+
+    // Endpoints.
+    async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint>;
+    async fn endpoint(&self, team_seq: i64, id: &str) -> Result<Option<Endpoint>>;
+    async fn endpoints(&self, team_seq: i64, page: Page) -> Result<Vec<Endpoint>>;
+    async fn update_endpoint(&self, e: Endpoint) -> Result<()>;
+    async fn delete_endpoint(&self, team_seq: i64, endpoint_seq: i64) -> Result<()>;
+
+    // Visitors and conversations.
+    async fn visitor_by_token_hash(
+        &self,
+        team_seq: i64,
+        hash: &str,
+    ) -> Result<Option<VisitorRecord>>;
+    async fn visitor(&self, visitor_seq: i64) -> Result<Option<VisitorRecord>>;
+    /// The visitor's newest conversation and its messages, oldest first.
+    async fn latest_conversation(
+        &self,
+        visitor_seq: i64,
+    ) -> Result<Option<(ConversationRecord, Vec<MessageRecord>)>>;
+    async fn conversation(&self, team_seq: i64, id: &str) -> Result<Option<ConversationRecord>>;
+    async fn conversations(
+        &self,
+        team_seq: i64,
+        status: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<ConversationSummary>>;
+    async fn messages(&self, conversation_seq: i64) -> Result<Vec<MessageRecord>>;
+    /// Whether any visitor of the team has this channel name.
+    async fn channel_taken(&self, team_seq: i64, channel_name: &str) -> Result<bool>;
+    /// Applies a chat change in one transaction: all of it, or nothing.
+    async fn commit(&self, c: Commit) -> Result<Committed>;
+    async fn idempotent_answer(&self, team_seq: i64, key: &str) -> Result<Option<StoredAnswer>>;
+
+    // The outbox.
+    /// Claims up to `limit` due deliveries under a lease ending at `lease_until`.
+    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>>;
+    /// Records attempts and their consequences; outcomes of lost leases are recorded but change nothing.
+    async fn finish(&self, outcomes: Vec<Outcome>) -> Result<()>;
+    /// When the earliest ready delivery is due.
+    async fn next_due(&self) -> Result<Option<Millis>>;
+    async fn deliveries(
+        &self,
+        endpoint_seq: i64,
+        status: Option<DeliveryStatus>,
+        page: Page,
+    ) -> Result<Vec<DeliveryRecord>>;
+    async fn delivery(&self, endpoint_seq: i64, id: &str) -> Result<Option<DeliveryRecord>>;
+    async fn attempts(&self, delivery_seq: i64) -> Result<Vec<AttemptRecord>>;
+    async fn event_body(&self, delivery_seq: i64) -> Result<String>;
+    /// Queues a sample event for one endpoint; answers the delivery id.
+    async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String>;
+    /// Queues a finished delivery again (nothing happens to a pending one).
+    async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()>;
+    /// Records a recovery request; answers how many failed deliveries it covers.
+    async fn create_recovery(&self, endpoint_seq: i64, since: Millis, now: Millis) -> Result<u64>;
+    /// Works one batch of the oldest open recovery; answers false when none is left.
+    async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool>;
+}
+
+/// Opens the store a URL names: `sqlite://path` (or a plain path).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    let store = sqlite::SqliteStore::open(url).await?;
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,261 @@
+//! The rows the store reads and writes.
+
+use crate::domain::{ConversationStatus, Identity, Millis};
+
+/// A tenant: its agents, endpoints, visitors and conversations are its own.
+#[derive(Clone, Debug)]
+pub struct Team {
+    pub seq: i64,
+    pub id: String,
+    pub name: String,
+    /// Public key the widget sends in `X-Site-Key`.
+    pub site_key: String,
+}
+
+pub struct NewTeam {
+    pub id: String,
+    pub name: String,
+    pub api_key_hash: String,
+    pub site_key: String,
+    pub is_default: bool,
+    pub created_at: Millis,
+}
+
+/// Keyset pagination: rows strictly older than `before` (an internal `seq`), newest first.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// A webhook destination.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub seq: i64,
+    pub id: String,
+    pub team_seq: i64,
+    pub url: String,
+    /// Bit mask of subscribed events ([`crate::domain::EventName::bit`]).
+    pub events: i64,
+    pub description: String,
+    pub enabled: bool,
+    pub secret: String,
+    /// The secret before the last rotation, still signing until `previous_secret_until`.
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<Millis>,
+    pub created_at: Millis,
+}
+
+#[derive(Clone, Debug)]
+pub struct VisitorRecord {
+    pub seq: i64,
+    pub id: String,
+    pub team_seq: i64,
+    pub name: String,
+    pub channel_name: String,
+    pub identity: Identity,
+    /// Bumped by every commit about this visitor: the optimistic-concurrency check.
+    pub version: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConversationRecord {
+    pub seq: i64,
+    pub id: String,
+    pub team_seq: i64,
+    pub visitor_seq: i64,
+    pub status: ConversationStatus,
+    pub agent_id: Option<String>,
+    /// The agent's profile (compact JSON) as it was when they last entered or wrote.
+    pub agent: Option<String>,
+    pub started_at: Millis,
+    pub ended_at: Option<Millis>,
+}
+
+/// A conversation as lists show it.
+#[derive(Clone, Debug)]
+pub struct ConversationSummary {
+    pub conversation: ConversationRecord,
+    pub visitor_id: String,
+    pub visitor_name: String,
+    pub channel_name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageRecord {
+    pub id: String,
+    /// `None` for the visitor.
+    pub agent_id: Option<String>,
+    pub user_name: String,
+    pub user_picture: String,
+    pub text: String,
+    pub created_at: Millis,
+}
+
+/// One chat change: steps applied in order, in one transaction. Steps that need the row an
+/// earlier step inserted (a new visitor's conversation, a new conversation's messages) find it
+/// there when their own reference is `None`.
+#[derive(Default)]
+pub struct Commit {
+    pub team_seq: i64,
+    pub steps: Vec<Step>,
+}
+
+pub enum Step {
+    InsertVisitor {
+        id: String,
+        name: String,
+        channel_name: String,
+        identity: Identity,
+        token_hash: String,
+        at: Millis,
+    },
+    /// Fails with a conflict unless the visitor is still at `version`; bumps it.
+    CheckVisitor {
+        seq: i64,
+        version: i64,
+    },
+    UpdateIdentity {
+        seq: i64,
+        identity: Identity,
+    },
+    InsertConversation {
+        id: String,
+        visitor_seq: Option<i64>,
+        at: Millis,
+    },
+    UpdateConversation {
+        seq: i64,
+        status: ConversationStatus,
+        agent_id: Option<String>,
+        agent: Option<String>,
+        ended_at: Option<Millis>,
+    },
+    InsertMessage {
+        conversation_seq: Option<i64>,
+        message: MessageRecord,
+    },
+    /// Records the event and fans it out to every enabled endpoint subscribed to it.
+    InsertEvent {
+        id: String,
+        conversation_seq: Option<i64>,
+        name: &'static str,
+        bit: i64,
+        /// The delivery lane: per-channel order is kept within it.
+        lane: String,
+        body: String,
+        at: Millis,
+    },
+    SaveAnswer {
+        key: String,
+        answer: StoredAnswer,
+        at: Millis,
+    },
+}
+
+/// What a commit inserted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Committed {
+    pub visitor_seq: Option<i64>,
+    pub conversation_seq: Option<i64>,
+    pub deliveries: u64,
+}
+
+/// The first answer to an idempotent request.
+#[derive(Clone, Debug)]
+pub struct StoredAnswer {
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// A delivery handed to a worker under a lease.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub seq: i64,
+    pub id: String,
+    pub endpoint_seq: i64,
+    pub lane: String,
+    /// The attempt number this claim is (fences the outcome).
+    pub attempt: i64,
+    /// Attempts since last queued (indexes the retry schedule), this one included.
+    pub tries: i64,
+    pub url: String,
+    pub secrets: Vec<String>,
+    pub body: String,
+}
+
+/// What became of an attempt.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub claimed: Claimed,
+    pub attempt: AttemptRecord,
+    pub next: NextStep,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    RetryAt(Millis),
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    pub n: i64,
+    pub at: Millis,
+    pub status_code: Option<u16>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub response_body: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "delivered" => Some(Self::Delivered),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+
+    /// From the outbox's internal state.
+    pub fn from_state(state: &str) -> Self {
+        match state {
+            "delivered" => Self::Delivered,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DeliveryRecord {
+    pub seq: i64,
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event: String,
+    pub conversation_id: Option<String>,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub next_attempt_at: Option<Millis>,
+    pub created_at: Millis,
+    pub last_attempt: Option<AttemptRecord>,
+}

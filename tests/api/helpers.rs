@@ -1,0 +1,357 @@
+//! The harness: start the real `palaver` binary on a random port with its own data dir,
+//! restart it on the same data dir, stop it with SIGTERM or SIGKILL.
+//!
+//! Typed API calls live in `client.rs` (the raw call builder) and `api.rs` (one method per
+//! API operation), both as methods of [`TestApp`].
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::OnceCell;
+
+/// The failure bound of every wait for something the server does.
+pub const WAIT: Duration = Duration::from_secs(20);
+/// How long the server may take to print its `listening on` line.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Environment variables of the parent that must not leak into the server.
+const SCRUBBED_ENV: &[&str] = &[
+    "PALAVER_LISTEN",
+    "PALAVER_DATA_DIR",
+    "PALAVER_DATABASE_URL",
+    "PALAVER_API_KEY",
+    "PALAVER_ALLOW_PRIVATE_DESTINATIONS",
+    "PALAVER_RETRY_SCHEDULE",
+    "PALAVER_DELIVERY_TIMEOUT",
+];
+
+/// Which store the server under test uses: the one place that knows it.
+#[derive(Clone, Debug)]
+pub enum TestStore {
+    /// The embedded SQLite store in the test's data dir.
+    Sqlite,
+    /// A PostgreSQL URL, passed as `--database-url` (not wired up yet: every test needs its own
+    /// database first).
+    Postgres(String),
+}
+
+impl TestStore {
+    /// `PALAVER_TEST_DATABASE_URL=postgres://…` selects PostgreSQL; SQLite otherwise.
+    pub fn from_env() -> Self {
+        match std::env::var("PALAVER_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => TestStore::Postgres(url),
+            _ => TestStore::Sqlite,
+        }
+    }
+
+    /// The command-line arguments selecting this store, besides `--data-dir`.
+    fn args(&self) -> Vec<String> {
+        match self {
+            TestStore::Sqlite => Vec::new(),
+            TestStore::Postgres(url) => {
+                panic!("PostgreSQL test runs are not implemented yet (one database per test is needed): {url}")
+            }
+        }
+    }
+}
+
+/// Everything needed to start (and restart) one server the same way.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    store: TestStore,
+    allow_private: bool,
+    retry_schedule: String,
+    delivery_timeout: Option<String>,
+    extra_env: Vec<(String, String)>,
+}
+
+/// Builder for a [`TestApp`] with environment overrides.
+pub struct TestAppBuilder {
+    config: ServerConfig,
+}
+
+impl TestAppBuilder {
+    /// `PALAVER_RETRY_SCHEDULE`, e.g. `200ms,200ms,200ms`.
+    pub fn retry_schedule(mut self, schedule: &str) -> Self {
+        self.config.retry_schedule = schedule.to_owned();
+        self
+    }
+
+    /// `PALAVER_DELIVERY_TIMEOUT`, e.g. `1s`.
+    pub fn delivery_timeout(mut self, timeout: &str) -> Self {
+        self.config.delivery_timeout = Some(timeout.to_owned());
+        self
+    }
+
+    /// Whether `PALAVER_ALLOW_PRIVATE_DESTINATIONS=1` is set (on by default: receivers are local).
+    pub fn allow_private_destinations(mut self, allow: bool) -> Self {
+        self.config.allow_private = allow;
+        self
+    }
+
+    /// Any other environment variable for the server.
+    #[allow(dead_code)]
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.config.extra_env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let dir = tempfile::tempdir().expect("create temp dir");
+        let api_key = format!("sk_test_{}", random_token(24));
+        let mut app = TestApp {
+            address: String::new(),
+            api_key,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("build http client"),
+            config: self.config,
+            dir,
+            server: None,
+            site_key: OnceCell::new(),
+        };
+        app.start().await;
+        app
+    }
+}
+
+/// A running server (or one that was stopped and can be restarted on the same data dir).
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT` of the current server process.
+    pub address: String,
+    /// The default team's admin key (`PALAVER_API_KEY`).
+    pub api_key: String,
+    pub client: reqwest::Client,
+    config: ServerConfig,
+    /// Holds `data/` (the server's data dir) and `server.log` (its stderr and stdout).
+    dir: TempDir,
+    server: Option<Child>,
+    site_key: OnceCell<String>,
+}
+
+/// A team made with `palaver team create`.
+#[derive(Clone, Debug)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub api_key: String,
+    pub site_key: String,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            config: ServerConfig {
+                store: TestStore::from_env(),
+                allow_private: true,
+                retry_schedule: "100ms,200ms,500ms".to_owned(),
+                delivery_timeout: None,
+                extra_env: Vec::new(),
+            },
+        }
+    }
+
+    /// A server with the default test configuration.
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    fn base_command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_palaver"));
+        for key in SCRUBBED_ENV {
+            cmd.env_remove(key);
+        }
+        cmd.env("PALAVER_API_KEY", &self.api_key)
+            .env("PALAVER_RETRY_SCHEDULE", &self.config.retry_schedule)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            );
+        if self.config.allow_private {
+            cmd.env("PALAVER_ALLOW_PRIVATE_DESTINATIONS", "1");
+        }
+        if let Some(timeout) = &self.config.delivery_timeout {
+            cmd.env("PALAVER_DELIVERY_TIMEOUT", timeout);
+        }
+        for (key, value) in &self.config.extra_env {
+            cmd.env(key, value);
+        }
+        cmd
+    }
+
+    fn open_log(&self) -> File {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("open server log")
+    }
+
+    /// Starts a server process on the data dir; waits for its `listening on` line.
+    async fn start(&mut self) {
+        assert!(self.server.is_none(), "the server is already running");
+        let mut cmd = self.base_command();
+        cmd.arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(self.data_dir())
+            .args(self.config.store.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(self.open_log()))
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().expect("spawn palaver serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(STARTUP_TIMEOUT, lines.next_line()).await;
+        let first = match first {
+            Ok(Ok(Some(line))) => line,
+            other => panic!(
+                "the server printed no first line on stdout ({other:?}); log:\n{}",
+                self.log()
+            ),
+        };
+        let port = first
+            .strip_prefix("listening on http://127.0.0.1:")
+            .and_then(|p| p.trim_end().parse::<u16>().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "first stdout line must be `listening on http://127.0.0.1:PORT`, got {first:?}"
+                )
+            });
+        self.address = format!("http://127.0.0.1:{port}");
+        let mut log = self.open_log();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = writeln!(log, "[stdout] {line}");
+            }
+        });
+        self.server = Some(child);
+    }
+
+    /// The server's stderr and stdout so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        let child = self.server.as_ref().expect("the server is not running");
+        child.id().expect("the server has exited")
+    }
+
+    /// SIGKILL, then reap the process.
+    pub async fn kill(&mut self) {
+        let mut child = self.server.take().expect("the server is not running");
+        child.kill().await.expect("kill -9 the server");
+    }
+
+    /// SIGTERM; waits up to `within` for the process to exit and returns its status.
+    pub async fn terminate(&mut self, within: Duration) -> ExitStatus {
+        let pid = self.pid().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let mut child = self.server.take().expect("running");
+        match tokio::time::timeout(within, child.wait()).await {
+            Ok(status) => status.expect("wait for the server"),
+            Err(_) => panic!("the server did not exit within {within:?} after SIGTERM"),
+        }
+    }
+
+    /// Starts the server again on the same data dir (after `kill` or `terminate`).
+    pub async fn restart(&mut self) {
+        self.start().await;
+    }
+
+    /// `palaver team create <name> --data-dir <dir>`: a second team with its own keys.
+    pub async fn create_team(&self, name: &str) -> Team {
+        let mut cmd = self.base_command();
+        cmd.args(["team", "create", name, "--data-dir"])
+            .arg(self.data_dir())
+            .args(self.config.store.args())
+            .stdin(Stdio::null());
+        let out = cmd.output().await.expect("run palaver team create");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "palaver team create failed ({}): stdout {stdout:?} stderr {:?}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout.lines().rfind(|l| !l.trim().is_empty());
+        let json: Value = serde_json::from_str(line.unwrap_or(""))
+            .unwrap_or_else(|e| panic!("team create must print one JSON line ({e}): {stdout:?}"));
+        let field = |k: &str| {
+            json[k]
+                .as_str()
+                .unwrap_or_else(|| panic!("team create output lacks string {k}: {json}"))
+                .to_owned()
+        };
+        let team = Team {
+            id: field("id"),
+            name: field("name"),
+            api_key: field("apiKey"),
+            site_key: field("siteKey"),
+        };
+        assert_eq!(team.name, name, "team create output: {json}");
+        team
+    }
+
+    /// The usual second team, named `other`.
+    pub async fn second_team(&self) -> Team {
+        self.create_team("other").await
+    }
+
+    /// The default team's site key (from `GET /team`, fetched once).
+    pub async fn site_key(&self) -> String {
+        self.site_key
+            .get_or_init(|| async {
+                let team = self.api(reqwest::Method::GET, "/team").send().await;
+                let team = team.expect_json(200);
+                team["siteKey"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("GET /team has no siteKey: {team}"))
+                    .to_owned()
+            })
+            .await
+            .clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "----- palaver log ({}) -----\n{}\n----- end of palaver log -----",
+                self.data_dir().display(),
+                self.log()
+            );
+        }
+    }
+}
+
+/// Random characters from `[a-z0-9]`.
+pub fn random_token(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
