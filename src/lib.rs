@@ -12,5 +12,6 @@
 //! | [`config`] | flags and environment, validated at start |
 //! | [`server`] | start-up and graceful shutdown of all of the above |
 
+pub mod chat;
 pub mod domain;
 pub mod store;

@@ -34,6 +34,15 @@ pub fn new_secret(prefix: &str) -> String {
     format!("{prefix}{}", random_string(32))
 }
 
+/// The SHA-256 of a secret token, hex: what the store keeps instead of the token.
+pub fn hash_secret(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Whether `s` has the form of a visitor id.
 pub fn is_visitor_id(s: &str) -> bool {
     s.len() == VISITOR_ID_LEN && s.bytes().all(|b| ALPHABET.contains(&b))

@@ -9,6 +9,6 @@ pub mod payload;
 pub mod time;
 
 pub use conversation::{Command, ConversationStatus, EventName, Transition, TransitionError};
-pub use ids::{new_id, new_secret, new_visitor_id};
+pub use ids::{hash_secret, new_id, new_secret, new_visitor_id};
 pub use payload::{Identity, MessageView, Transcript};
 pub use time::Millis;

@@ -125,7 +125,7 @@ pub enum Step {
         at: Millis,
     },
     UpdateConversation {
-        seq: i64,
+        seq: Option<i64>,
         status: ConversationStatus,
         agent_id: Option<String>,
         agent: Option<String>,

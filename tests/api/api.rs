@@ -67,7 +67,11 @@ impl TestApp {
         if let Some(events) = events {
             body["events"] = json!(events);
         }
-        let created = self.create_webhook_call(&body).send().await.expect_json(201);
+        let created = self
+            .create_webhook_call(&body)
+            .send()
+            .await
+            .expect_json(201);
         let secret = created["secret"].as_str().unwrap_or_default().to_owned();
         assert!(secret.starts_with("whsec_"), "bad secret: {created}");
         Webhook {
@@ -216,9 +220,21 @@ impl TestApp {
     /// receiver answered: there is nothing to await but the API).
     pub async fn wait_delivery_status(&self, webhook: &str, id: &str, status: &str) -> Value {
         let what = format!("delivery {id} to become {status}");
-        eventually(&what, Duration::from_secs(20), || async {
+        self.wait_delivery(webhook, id, &what, |d| d["status"] == status)
+            .await
+    }
+
+    /// Polls the delivery until `done` holds for it.
+    pub async fn wait_delivery(
+        &self,
+        webhook: &str,
+        id: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        eventually(what, Duration::from_secs(20), || async {
             let d = self.delivery(webhook, id).await;
-            (d["status"] == status).then_some(d.clone()).ok_or(d)
+            if done(&d) { Ok(d) } else { Err(d) }
         })
         .await
     }

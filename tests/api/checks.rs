@@ -11,7 +11,10 @@ pub fn check_request(req: &Received, secret: &str) {
         "content-type {content_type:?}"
     );
     let user_agent = req.header("user-agent");
-    assert!(user_agent.starts_with("Palaver/"), "user-agent {user_agent:?}");
+    assert!(
+        user_agent.starts_with("Palaver/"),
+        "user-agent {user_agent:?}"
+    );
     assert!(!req.webhook_id().is_empty(), "empty webhook-id");
     req.assert_signed(secret);
     payload::check_body(req);
@@ -29,5 +32,8 @@ pub fn checked_events(reqs: &[std::sync::Arc<Received>], secret: &str) -> Vec<se
 
 /// The `event` names, in order.
 pub fn names(events: &[serde_json::Value]) -> Vec<&str> {
-    events.iter().map(|e| e["event"].as_str().unwrap_or("")).collect()
+    events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or(""))
+        .collect()
 }

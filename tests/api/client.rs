@@ -71,8 +71,17 @@ impl Call<'_> {
         self
     }
 
+    /// Performs the call; panics if no answer came.
     pub async fn send(self) -> ApiResponse {
-        let url = format!("{}{}", self.app.address, self.path);
+        let what = format!("{} {}", self.method, self.path);
+        self.try_send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: request failed: {e}"))
+    }
+
+    /// Performs the call; `Err` when the server did not answer (e.g. it was killed).
+    pub async fn try_send(self) -> Result<ApiResponse, reqwest::Error> {
+        let url = format!("{}{}", self.app.address(), self.path);
         let what = format!("{} {}", self.method, self.path);
         let mut req = self.app.client.request(self.method, &url);
         req = match &self.auth {
@@ -86,22 +95,16 @@ impl Call<'_> {
         if let Some((bytes, content_type)) = self.body {
             req = req.header("content-type", content_type).body(bytes);
         }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{what}: request failed: {e}"));
+        let resp = req.send().await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .unwrap_or_else(|e| panic!("{what}: reading the body failed: {e}"));
-        ApiResponse {
+        let body = resp.bytes().await?;
+        Ok(ApiResponse {
             what,
             status,
             headers,
             body: body.to_vec(),
-        }
+        })
     }
 }
 

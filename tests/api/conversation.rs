@@ -27,36 +27,67 @@ async fn six_events_in_order_with_growing_transcript() {
     assert_eq!(v.visitor_name, "Jen");
     assert_eq!(v.channel_name, "z-jen");
     assert_eq!(v.status, "waiting");
-    let email = app.set_email(&v.token, &v.conversation_id, "jen@reynholm.com").await;
-    assert_eq!(email["changed"], true, "{email}");
-    app.agent_message(&v.conversation_id, AGENT, "Have you tried turning it off and on again?")
+    let email = app
+        .set_email(&v.token, &v.conversation_id, "jen@reynholm.com")
         .await;
-    app.visitor_message(&v.token, &v.conversation_id, "yes").await;
-    let ended = app.agent_message_call(&v.conversation_id, AGENT, ".end").send().await;
+    assert_eq!(email["changed"], true, "{email}");
+    app.agent_message(
+        &v.conversation_id,
+        AGENT,
+        "Have you tried turning it off and on again?",
+    )
+    .await;
+    app.visitor_message(&v.token, &v.conversation_id, "yes")
+        .await;
+    let ended = app
+        .agent_message_call(&v.conversation_id, AGENT, ".end")
+        .send()
+        .await;
     assert_eq!(ended.expect_json(200)["status"], "ended");
 
     let events = checked_events(&receiver.wait_for(7, WAIT).await, &secret);
-    let expected = ["start", "messageVisitor", "email", "open", "messageAgent", "messageVisitor", "end"];
+    let expected = [
+        "start",
+        "messageVisitor",
+        "email",
+        "open",
+        "messageAgent",
+        "messageVisitor",
+        "end",
+    ];
     assert_eq!(names(&events), expected);
     let counts: Vec<usize> = events.iter().map(|e| messages(e).len()).collect();
     assert_eq!(counts, [0, 1, 1, 1, 2, 3, 3], "messages per event");
     let last = texts(&events[6]);
-    assert_eq!(last, ["hello", "Have you tried turning it off and on again?", "yes"]);
+    assert_eq!(
+        last,
+        [
+            "hello",
+            "Have you tried turning it off and on again?",
+            "yes"
+        ]
+    );
     for e in &events {
         assert_eq!(e["visitorId"], v.visitor_id.as_str());
         assert_eq!(e["channelName"], "z-jen");
         assert_eq!(e["visitorName"], "Jen");
     }
     for e in &events[..3] {
-        assert!(e["agent"].is_null(), "agent must be null before one entered: {e}");
+        assert!(
+            e["agent"].is_null(),
+            "agent must be null before one entered: {e}"
+        );
     }
     for e in &events[3..] {
         assert_eq!(e["agent"]["id"], AGENT, "the agent who entered: {e}");
     }
     assert_eq!(events[2]["identity"]["email"], "jen@reynholm.com");
     assert_eq!(events[1]["message"], "Jen: hello");
-    let ids: std::collections::HashSet<String> =
-        receiver.received().iter().map(|r| r.webhook_id().to_owned()).collect();
+    let ids: std::collections::HashSet<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.webhook_id().to_owned())
+        .collect();
     assert_eq!(ids.len(), 7, "one webhook-id per delivery");
     assert_eq!(receiver.count(), 7, "nothing more was sent");
 }
@@ -88,18 +119,34 @@ async fn visitor_writing_after_end_starts_a_new_conversation() {
     let first = checked_events(&receiver.wait_for(4, WAIT).await, &secret);
     assert_eq!(names(&first), ["start", "messageVisitor", "open", "end"]);
 
-    let msg = app.visitor_message(&v.token, &v.conversation_id, "again").await;
+    let msg = app
+        .visitor_message(&v.token, &v.conversation_id, "again")
+        .await;
     let new_conv = msg["conversationId"].as_str().expect("conversationId");
     assert_ne!(new_conv, v.conversation_id, "a new conversation: {msg}");
     let all = checked_events(&receiver.wait_for(6, WAIT).await, &secret);
     assert_eq!(names(&all[4..]), ["start", "messageVisitor"]);
     assert_same_channel(&all, &v);
-    assert!(messages(&all[4]).is_empty(), "a new conversation starts empty");
-    assert_eq!(texts(&all[5]), ["again"], "only the new conversation's messages");
-    assert!(all[5]["agent"].is_null(), "no agent entered the new one: {}", all[5]);
+    assert!(
+        messages(&all[4]).is_empty(),
+        "a new conversation starts empty"
+    );
+    assert_eq!(
+        texts(&all[5]),
+        ["again"],
+        "only the new conversation's messages"
+    );
+    assert!(
+        all[5]["agent"].is_null(),
+        "no agent entered the new one: {}",
+        all[5]
+    );
     let summary = app.conversation(new_conv).await;
     assert_eq!(summary["status"], "waiting");
-    assert_eq!(app.conversation(&v.conversation_id).await["status"], "ended");
+    assert_eq!(
+        app.conversation(&v.conversation_id).await["status"],
+        "ended"
+    );
 }
 
 fn assert_same_channel(events: &[Value], v: &VisitorSession) {

@@ -8,6 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -55,7 +56,9 @@ impl TestStore {
         match self {
             TestStore::Sqlite => Vec::new(),
             TestStore::Postgres(url) => {
-                panic!("PostgreSQL test runs are not implemented yet (one database per test is needed): {url}")
+                panic!(
+                    "PostgreSQL test runs are not implemented yet (one database per test is needed): {url}"
+                )
             }
         }
     }
@@ -98,15 +101,17 @@ impl TestAppBuilder {
     /// Any other environment variable for the server.
     #[allow(dead_code)]
     pub fn env(mut self, key: &str, value: &str) -> Self {
-        self.config.extra_env.push((key.to_owned(), value.to_owned()));
+        self.config
+            .extra_env
+            .push((key.to_owned(), value.to_owned()));
         self
     }
 
     pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("create temp dir");
         let api_key = format!("sk_test_{}", random_token(24));
-        let mut app = TestApp {
-            address: String::new(),
+        let app = TestApp {
+            address: RwLock::new(String::new()),
             api_key,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -114,7 +119,7 @@ impl TestAppBuilder {
                 .expect("build http client"),
             config: self.config,
             dir,
-            server: None,
+            server: Mutex::new(None),
             site_key: OnceCell::new(),
         };
         app.start().await;
@@ -123,16 +128,17 @@ impl TestAppBuilder {
 }
 
 /// A running server (or one that was stopped and can be restarted on the same data dir).
+/// Every method takes `&self`, so an `Arc<TestApp>` can be shared with tasks (crash test).
 pub struct TestApp {
     /// `http://127.0.0.1:PORT` of the current server process.
-    pub address: String,
+    address: RwLock<String>,
     /// The default team's admin key (`PALAVER_API_KEY`).
     pub api_key: String,
     pub client: reqwest::Client,
     config: ServerConfig,
     /// Holds `data/` (the server's data dir) and `server.log` (its stderr and stdout).
     dir: TempDir,
-    server: Option<Child>,
+    server: Mutex<Option<Child>>,
     site_key: OnceCell<String>,
 }
 
@@ -161,6 +167,11 @@ impl TestApp {
     /// A server with the default test configuration.
     pub async fn spawn() -> TestApp {
         Self::builder().spawn().await
+    }
+
+    /// `http://127.0.0.1:PORT` of the current server process.
+    pub fn address(&self) -> String {
+        self.address.read().unwrap().clone()
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -203,8 +214,11 @@ impl TestApp {
     }
 
     /// Starts a server process on the data dir; waits for its `listening on` line.
-    async fn start(&mut self) {
-        assert!(self.server.is_none(), "the server is already running");
+    async fn start(&self) {
+        assert!(
+            self.server.lock().unwrap().is_none(),
+            "the server is already running"
+        );
         let mut cmd = self.base_command();
         cmd.arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
@@ -233,14 +247,14 @@ impl TestApp {
                     "first stdout line must be `listening on http://127.0.0.1:PORT`, got {first:?}"
                 )
             });
-        self.address = format!("http://127.0.0.1:{port}");
+        *self.address.write().unwrap() = format!("http://127.0.0.1:{port}");
         let mut log = self.open_log();
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 let _ = writeln!(log, "[stdout] {line}");
             }
         });
-        self.server = Some(child);
+        *self.server.lock().unwrap() = Some(child);
     }
 
     /// The server's stderr and stdout so far.
@@ -249,25 +263,31 @@ impl TestApp {
     }
 
     pub fn pid(&self) -> u32 {
-        let child = self.server.as_ref().expect("the server is not running");
+        let server = self.server.lock().unwrap();
+        let child = server.as_ref().expect("the server is not running");
         child.id().expect("the server has exited")
     }
 
+    fn take_child(&self) -> Child {
+        let child = self.server.lock().unwrap().take();
+        child.expect("the server is not running")
+    }
+
     /// SIGKILL, then reap the process.
-    pub async fn kill(&mut self) {
-        let mut child = self.server.take().expect("the server is not running");
+    pub async fn kill(&self) {
+        let mut child = self.take_child();
         child.kill().await.expect("kill -9 the server");
     }
 
     /// SIGTERM; waits up to `within` for the process to exit and returns its status.
-    pub async fn terminate(&mut self, within: Duration) -> ExitStatus {
+    pub async fn terminate(&self, within: Duration) -> ExitStatus {
         let pid = self.pid().to_string();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("run kill -TERM");
         assert!(status.success(), "kill -TERM {pid} failed");
-        let mut child = self.server.take().expect("running");
+        let mut child = self.take_child();
         match tokio::time::timeout(within, child.wait()).await {
             Ok(status) => status.expect("wait for the server"),
             Err(_) => panic!("the server did not exit within {within:?} after SIGTERM"),
@@ -275,7 +295,7 @@ impl TestApp {
     }
 
     /// Starts the server again on the same data dir (after `kill` or `terminate`).
-    pub async fn restart(&mut self) {
+    pub async fn restart(&self) {
         self.start().await;
     }
 

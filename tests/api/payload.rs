@@ -84,7 +84,10 @@ pub fn assert_iso_millis(s: &str) {
         && fixed.iter().all(|&(i, c)| b[i] == c)
         && b[19] == b'.'
         && b[23] == b'Z';
-    assert!(ok, "{s:?} is not a UTC time with milliseconds like 2016-01-09T11:09:09.111Z");
+    assert!(
+        ok,
+        "{s:?} is not a UTC time with milliseconds like 2016-01-09T11:09:09.111Z"
+    );
 }
 
 /// Asserts 17 characters of the Meteor-style id alphabet.
@@ -126,7 +129,9 @@ pub fn messages(event: &Value) -> Vec<Value> {
 
 /// Every rule of PAYLOAD.md that holds for any single event.
 pub fn check_event(e: &Value) {
-    let obj = e.as_object().unwrap_or_else(|| panic!("event is not an object: {e}"));
+    let obj = e
+        .as_object()
+        .unwrap_or_else(|| panic!("event is not an object: {e}"));
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     let mut expected = EVENT_KEYS.to_vec();
     keys.sort_unstable();
@@ -136,21 +141,35 @@ pub fn check_event(e: &Value) {
     assert_iso_millis(str_of(&e["createdAt"]));
     assert_visitor_id(str_of(&e["visitorId"]));
     let name = str_of(&e["channelName"]);
-    assert!(name.starts_with("z-") && name.len() <= 80, "channelName {name:?}");
+    assert!(
+        name.starts_with("z-") && name.len() <= 80,
+        "channelName {name:?}"
+    );
     let identity = e["identity"].as_object().expect("identity object");
     assert_eq!(identity.len(), IDENTITY_KEYS.len(), "identity keys: {e}");
     for key in IDENTITY_KEYS {
-        assert!(identity[key].is_string(), "identity.{key} not a string: {e}");
+        assert!(
+            identity[key].is_string(),
+            "identity.{key} not a string: {e}"
+        );
     }
     assert!(e["agent"].is_null() || e["agent"].is_object(), "agent: {e}");
     for m in messages(e) {
         let mut keys: Vec<&String> = m.as_object().expect("message object").keys().collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["createdAt", "text", "userName", "userPicture"], "{m}");
+        assert_eq!(
+            keys,
+            ["createdAt", "text", "userName", "userPicture"],
+            "{m}"
+        );
         assert_iso_millis(str_of(&m["createdAt"]));
         str_of(&m["userPicture"]);
     }
-    assert_eq!(str_of(&e["message"]), transcript(&messages(e)), "message must be the transcript: {e}");
+    assert_eq!(
+        str_of(&e["message"]),
+        transcript(&messages(e)),
+        "message must be the transcript: {e}"
+    );
 }
 
 /// Every rule about a request body's bytes: compact JSON array, keys in the seed's order.
@@ -161,7 +180,8 @@ pub fn check_body(req: &Received) {
     assert!(!events.is_empty(), "empty event array");
     for event in &events {
         assert_eq!(event.keys(), EVENT_KEYS, "key order of {}", req.body_text());
-        let identity: OrderedObject = serde_json::from_str(event.raw("identity")).expect("identity");
+        let identity: OrderedObject =
+            serde_json::from_str(event.raw("identity")).expect("identity");
         assert_eq!(identity.keys(), IDENTITY_KEYS, "identity key order");
     }
     for event in req.events() {

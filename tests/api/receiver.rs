@@ -54,9 +54,8 @@ impl Received {
 
     /// The body: a JSON array of events.
     pub fn events(&self) -> Vec<Value> {
-        let body: Value = serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("webhook body is not JSON ({e}): {:?}", self.body_text())
-        });
+        let body: Value = serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("webhook body is not JSON ({e}): {:?}", self.body_text()));
         body.as_array()
             .unwrap_or_else(|| panic!("webhook body is not an array: {body}"))
             .clone()
@@ -65,7 +64,11 @@ impl Received {
     /// The only event of the body.
     pub fn event(&self) -> Value {
         let events = self.events();
-        assert_eq!(events.len(), 1, "expected one event per request: {events:?}");
+        assert_eq!(
+            events.len(),
+            1,
+            "expected one event per request: {events:?}"
+        );
         events.into_iter().next().expect("one event")
     }
 
@@ -162,7 +165,9 @@ impl Receiver {
     pub async fn wait_for_event(&self, name: &str, timeout: Duration) -> Arc<Received> {
         let what = format!("a `{name}` webhook");
         let has = |r: &Received| r.events().iter().any(|e| e["event"] == name);
-        let all = self.wait_until(&what, timeout, |r| r.iter().any(|x| has(x))).await;
+        let all = self
+            .wait_until(&what, timeout, |r| r.iter().any(|x| has(x)))
+            .await;
         all.into_iter().find(|r| has(r)).expect("found")
     }
 

@@ -38,8 +38,14 @@ async fn message_agent_body_equals_the_seed_example() {
     let events = body.as_array().expect("the body is a JSON array");
     assert_eq!(events.len(), 1, "one event per request: {body}");
     let got = &events[0];
-    assert_eq!(got["visitorId"], answer["visitorId"], "visitorId as answered");
-    assert_eq!(got["identity"]["ip"], "127.0.0.1", "the server saw 127.0.0.1");
+    assert_eq!(
+        got["visitorId"], answer["visitorId"],
+        "visitorId as answered"
+    );
+    assert_eq!(
+        got["identity"]["ip"], "127.0.0.1",
+        "the server saw 127.0.0.1"
+    );
 
     let expected = seed_with_unpredictable_fields_of(got);
     assert_eq!(

@@ -96,6 +96,7 @@ async fn apply_step(
             agent,
             ended_at,
         } => {
+            let seq = seq.or(done.conversation_seq).ok_or(StoreError::NotFound)?;
             sqlx::query(
                 "UPDATE conversations SET status = ?, agent_id = ?, agent = ?, ended_at = ? WHERE seq = ?",
             )

@@ -1,0 +1,140 @@
+//! The agents' commands: join, write (`.end` ends), end.
+
+use super::*;
+use crate::domain::{Command, EventName, Transition};
+use crate::store::ConversationRecord;
+
+/// What an agent brings to a conversation: their id and stored profile.
+struct AgentRef {
+    id: String,
+    profile: String,
+    name: String,
+    picture: String,
+}
+
+/// Applies an agent's command to the conversation `conversation_id`, which must be the visitor's
+/// current one (an older one has ended).
+fn agent_acts(
+    p: &mut Planner,
+    conversation_id: &str,
+    agent: &AgentRef,
+    cmd: Command,
+    text: Option<&str>,
+) -> Result<Option<crate::store::MessageRecord>, ChatError> {
+    let current = p
+        .state
+        .conversation
+        .as_ref()
+        .filter(|c| c.record.id == conversation_id);
+    let Some(current) = current else {
+        return Err(ChatError::Ended);
+    };
+    let t = Transition::apply(current.record.status, cmd)?;
+    p.update(t.status, Some((agent.id.clone(), agent.profile.clone())));
+    let mut message = None;
+    for e in t.events {
+        if e == EventName::MessageAgent {
+            let text = text.unwrap_or_default().to_string();
+            message = Some(p.add_message(
+                Some(agent.id.clone()),
+                agent.name.clone(),
+                agent.picture.clone(),
+                text,
+            ));
+        }
+        p.fire(e);
+    }
+    Ok(message)
+}
+
+/// The answer to an agent's message: the message, or the conversation when `.end` ended it.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum AgentMessageOut {
+    Message(MessageOut),
+    Ended(ConversationView),
+}
+
+impl Chat {
+    async fn agent_ref(&self, team_seq: i64, agent_id: &str) -> Result<AgentRef, ChatError> {
+        let profile = self
+            .store
+            .agent(team_seq, agent_id)
+            .await?
+            .ok_or_else(|| ChatError::UnknownAgent(agent_id.to_string()))?;
+        let (name, picture) = state::agent_view(&profile);
+        Ok(AgentRef {
+            id: agent_id.to_string(),
+            profile,
+            name,
+            picture,
+        })
+    }
+
+    async fn team_conversation(
+        &self,
+        team_seq: i64,
+        id: &str,
+    ) -> Result<ConversationRecord, ChatError> {
+        self.store
+            .conversation(team_seq, id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))
+    }
+
+    /// `POST /conversations/{id}/messages`; a text of exactly `.end` ends the conversation.
+    pub async fn agent_message(
+        &self,
+        team_seq: i64,
+        conversation_id: &str,
+        agent_id: &str,
+        text: &str,
+        idem: Option<&Idempotency>,
+    ) -> Result<Answer<AgentMessageOut>, ChatError> {
+        if text.trim().is_empty() {
+            return Err(ChatError::Invalid("`text` must not be empty".into()));
+        }
+        let c = self.team_conversation(team_seq, conversation_id).await?;
+        let agent = self.agent_ref(team_seq, agent_id).await?;
+        let ends = text == ".end";
+        self.run(team_seq, c.visitor_seq, idem, |p| {
+            let cmd = if ends {
+                Command::End
+            } else {
+                Command::AgentMessage
+            };
+            match agent_acts(p, conversation_id, &agent, cmd, Some(text))? {
+                Some(m) => Ok(Reply {
+                    status: 201,
+                    body: AgentMessageOut::Message(MessageOut::new(conversation_id, &m)),
+                }),
+                None => Ok(Reply {
+                    status: 200,
+                    body: AgentMessageOut::Ended(ConversationView::of(p.state)),
+                }),
+            }
+        })
+        .await
+    }
+
+    /// `POST /conversations/{id}/join` and `POST /conversations/{id}/end`.
+    pub async fn agent_command(
+        &self,
+        team_seq: i64,
+        conversation_id: &str,
+        agent_id: &str,
+        cmd: Command,
+        idem: Option<&Idempotency>,
+    ) -> Result<Answer<ConversationView>, ChatError> {
+        let c = self.team_conversation(team_seq, conversation_id).await?;
+        let agent = self.agent_ref(team_seq, agent_id).await?;
+        self.run(team_seq, c.visitor_seq, idem, |p| {
+            agent_acts(p, conversation_id, &agent, cmd, None)?;
+            Ok(Reply {
+                status: 200,
+                body: ConversationView::of(p.state),
+            })
+        })
+        .await
+    }
+}

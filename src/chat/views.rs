@@ -1,0 +1,93 @@
+//! What commands answer: the JSON shapes of API.md, so that an idempotent replay can store them.
+
+use super::state::VisitorState;
+use crate::domain::Millis;
+use crate::store::{ConversationRecord, MessageRecord};
+use serde::Serialize;
+
+/// The answer to `POST /visitor/conversations`.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct StartView {
+    pub conversation_id: String,
+    pub visitor_id: String,
+    pub visitor_name: String,
+    pub channel_name: String,
+    pub visitor_token: String,
+    pub status: &'static str,
+}
+
+/// A message as the API answers it.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageOut {
+    pub id: String,
+    pub conversation_id: String,
+    pub user_name: String,
+    pub user_picture: String,
+    pub created_at: String,
+    pub text: String,
+}
+
+impl MessageOut {
+    pub fn new(conversation_id: &str, m: &MessageRecord) -> Self {
+        MessageOut {
+            id: m.id.clone(),
+            conversation_id: conversation_id.to_string(),
+            user_name: m.user_name.clone(),
+            user_picture: m.user_picture.clone(),
+            created_at: m.created_at.iso(),
+            text: m.text.clone(),
+        }
+    }
+}
+
+/// A conversation as lists show it.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationView {
+    pub id: String,
+    pub channel_name: String,
+    pub visitor_id: String,
+    pub visitor_name: String,
+    pub status: &'static str,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+}
+
+impl ConversationView {
+    pub fn new(
+        c: &ConversationRecord,
+        visitor_id: &str,
+        visitor_name: &str,
+        channel_name: &str,
+    ) -> Self {
+        ConversationView {
+            id: c.id.clone(),
+            channel_name: channel_name.to_string(),
+            visitor_id: visitor_id.to_string(),
+            visitor_name: visitor_name.to_string(),
+            status: c.status.as_str(),
+            started_at: c.started_at.iso(),
+            ended_at: c.ended_at.map(Millis::iso),
+        }
+    }
+
+    /// The visitor's current conversation.
+    pub fn of(state: &VisitorState) -> Self {
+        let v = &state.visitor;
+        let c = &state
+            .conversation
+            .as_ref()
+            .expect("a conversation exists")
+            .record;
+        Self::new(c, &v.id, &v.name, &v.channel_name)
+    }
+}
+
+/// The answer to `PUT /visitor/conversations/{id}/email`.
+#[derive(Serialize, Clone, Debug)]
+pub struct EmailView {
+    pub email: String,
+    pub changed: bool,
+}

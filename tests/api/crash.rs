@@ -1,0 +1,155 @@
+//! `kill -9` in the middle of a burst loses nothing an API call acknowledged.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::fixtures::named;
+use crate::helpers::TestApp;
+use crate::payload::texts;
+use crate::receiver::{Received, Receiver};
+
+const TASKS: usize = 6;
+const PER_TASK: usize = 50;
+/// The kill comes once this many messages were acknowledged (of TASKS * PER_TASK).
+const KILL_AFTER: usize = 100;
+
+/// What the burst's tasks share: acknowledged (visitorId, text) pairs and the kill trigger.
+#[derive(Default)]
+struct Acks {
+    acked: Mutex<Vec<(String, String)>>,
+    count: AtomicUsize,
+    enough: Notify,
+}
+
+/// One visitor writing as fast as the server acknowledges, until the server goes away.
+async fn burst(
+    app: Arc<TestApp>,
+    acks: Arc<Acks>,
+    n: usize,
+    token: String,
+    conv: String,
+    visitor: String,
+) {
+    for i in 0..PER_TASK {
+        let text = format!("burst t{n} m{i}");
+        let call = app.visitor_message_call(&token, &conv, &text);
+        match call.try_send().await {
+            Ok(answer) if answer.status == 201 => {
+                acks.acked.lock().unwrap().push((visitor.clone(), text));
+                if acks.count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER {
+                    acks.enough.notify_one();
+                }
+            }
+            _ => return,
+        }
+    }
+}
+
+/// (visitorId, text of the last message) of a `messageVisitor` request.
+fn key_of(r: &Received) -> Option<(String, String)> {
+    let e = r.event();
+    let last = texts(&e).pop()?;
+    (e["event"] == "messageVisitor").then(|| (e["visitorId"].as_str().unwrap().to_owned(), last))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_burst_loses_no_acknowledged_event() {
+    let app = Arc::new(TestApp::spawn().await);
+    let receiver = Receiver::start().await;
+    let hook = app.create_webhook(&receiver.url(), None).await;
+    let acks = Arc::new(Acks::default());
+    let mut visitors = Vec::new();
+    let mut tasks = Vec::new();
+    for n in 0..TASKS {
+        let v = app.visitor_start(named(&format!("Crash {n}")), None).await;
+        visitors.push(v.clone());
+        let job = burst(
+            app.clone(),
+            acks.clone(),
+            n,
+            v.token,
+            v.conversation_id,
+            v.visitor_id,
+        );
+        tasks.push(tokio::spawn(job));
+    }
+    tokio::time::timeout(Duration::from_secs(30), acks.enough.notified())
+        .await
+        .expect("the burst got KILL_AFTER acknowledgements");
+    app.kill().await;
+    for task in tasks {
+        task.await.expect("burst task");
+    }
+    let acked: HashSet<(String, String)> = acks.acked.lock().unwrap().iter().cloned().collect();
+    eprintln!("{} messages acknowledged before the kill", acked.len());
+    assert!(
+        acked.len() < TASKS * PER_TASK,
+        "the kill came after the burst ended"
+    );
+
+    app.restart().await;
+    let starts: HashSet<&str> = visitors.iter().map(|v| v.visitor_id.as_str()).collect();
+    let reqs = receiver
+        .wait_until(
+            "every acknowledged event",
+            Duration::from_secs(30),
+            |reqs| {
+                let got: HashSet<_> = reqs.iter().filter_map(|r| key_of(r)).collect();
+                let started: HashSet<String> = reqs
+                    .iter()
+                    .map(|r| r.event())
+                    .filter(|e| e["event"] == "start")
+                    .map(|e| e["visitorId"].as_str().unwrap().to_owned())
+                    .collect();
+                acked.is_subset(&got) && starts.iter().all(|s| started.contains(*s))
+            },
+        )
+        .await;
+    assert_duplicates_share_their_webhook_id(&reqs, &hook.secret);
+    for v in &visitors {
+        let detail = app.conversation(&v.conversation_id).await;
+        let stored: HashSet<String> = texts(&detail).into_iter().collect();
+        for (visitor, text) in &acked {
+            if *visitor == v.visitor_id {
+                assert!(
+                    stored.contains(text),
+                    "acknowledged {text:?} missing from {}",
+                    v.conversation_id
+                );
+            }
+        }
+    }
+}
+
+/// The same event may arrive twice (at least once), but only as the same delivery.
+fn assert_duplicates_share_their_webhook_id(reqs: &[Arc<Received>], secret: &str) {
+    let mut ids_per_event: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut times_per_id: HashMap<String, usize> = HashMap::new();
+    for r in reqs {
+        r.assert_signed(secret);
+        let e = r.event();
+        let key = format!("{} {} {:?}", e["visitorId"], e["event"], texts(&e).pop());
+        ids_per_event
+            .entry(key)
+            .or_default()
+            .insert(r.webhook_id().to_owned());
+        *times_per_id.entry(r.webhook_id().to_owned()).or_default() += 1;
+    }
+    let repeated: Vec<_> = times_per_id.iter().filter(|(_, n)| **n > 1).collect();
+    eprintln!(
+        "{} requests, {} deliveries sent more than once: {repeated:?}",
+        reqs.len(),
+        repeated.len()
+    );
+    for (event, ids) in ids_per_event {
+        assert_eq!(
+            ids.len(),
+            1,
+            "{event} was delivered under several webhook-ids: {ids:?}"
+        );
+    }
+}

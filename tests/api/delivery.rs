@@ -1,0 +1,174 @@
+//! Delivery attempts: retries on non-2xx, timeouts, what the attempt log records.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::checks::check_request;
+use crate::fixtures::named;
+use crate::helpers::{TestApp, WAIT};
+use crate::receiver::{Received, Receiver, Reply};
+
+/// The `attemptLog` of a delivery, asserting its numbering.
+fn attempt_log(delivery: &Value) -> Vec<Value> {
+    let log = delivery["attemptLog"]
+        .as_array()
+        .unwrap_or_else(|| panic!("delivery without attemptLog: {delivery}"))
+        .clone();
+    for (i, attempt) in log.iter().enumerate() {
+        assert_eq!(attempt["n"], i + 1, "attempts numbered from 1: {delivery}");
+    }
+    log
+}
+
+fn assert_same_delivery(reqs: &[std::sync::Arc<Received>], secret: &str) {
+    for r in reqs {
+        check_request(r, secret);
+        assert_eq!(
+            r.webhook_id(),
+            reqs[0].webhook_id(),
+            "same webhook-id on every retry"
+        );
+        assert_eq!(r.body, reqs[0].body, "same bytes on every retry");
+    }
+}
+
+#[tokio::test]
+async fn retries_after_500s_until_delivered() {
+    let app = TestApp::builder()
+        .retry_schedule("200ms,200ms,200ms")
+        .spawn()
+        .await;
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::Status(500), Reply::Status(500)]);
+    let hook = app.create_webhook(&receiver.url(), Some(&["start"])).await;
+    app.visitor_start(named("Denholm"), None).await;
+
+    let reqs = receiver.wait_for(3, WAIT).await;
+    assert_same_delivery(&reqs, &hook.secret);
+    for pair in reqs.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= Duration::from_millis(150),
+            "retry after 200ms ± 20%, got {gap:?}"
+        );
+    }
+    let id = reqs[0].webhook_id();
+    let d = app.wait_delivery_status(&hook.id, id, "delivered").await;
+    assert_eq!(d["id"], id);
+    assert_eq!(d["event"], "start");
+    assert_eq!(d["attempts"], 3, "{d}");
+    let sent: Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    assert_eq!(d["payload"], sent, "payload is the body as sent");
+    let log = attempt_log(&d);
+    let codes: Vec<&Value> = log.iter().map(|a| &a["statusCode"]).collect();
+    assert_eq!(codes, [500, 500, 200], "{d}");
+    for attempt in &log[..2] {
+        assert_eq!(
+            attempt["responseBody"].as_str().unwrap_or(""),
+            format!(
+                "receiver says 500 Internal Server Error to request {}",
+                attempt["n"].as_u64().unwrap() - 1
+            ),
+            "{attempt}"
+        );
+    }
+    assert_eq!(d["lastAttempt"]["statusCode"], 200, "{d}");
+    assert_eq!(receiver.count(), 3, "nothing sent after the 200");
+    let listed = app.deliveries(&hook.id).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["status"], "delivered");
+    assert_eq!(listed[0]["attempts"], 3);
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_times_out_and_is_retried() {
+    let app = TestApp::builder()
+        .retry_schedule("200ms,200ms")
+        .delivery_timeout("1s")
+        .spawn()
+        .await;
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::Hang]);
+    let hook = app.create_webhook(&receiver.url(), Some(&["start"])).await;
+    app.visitor_start(named("Jen"), None).await;
+
+    let reqs = receiver.wait_for(2, WAIT).await;
+    assert_same_delivery(&reqs, &hook.secret);
+    let gap = reqs[1].at - reqs[0].at;
+    assert!(
+        gap >= Duration::from_millis(1100),
+        "timeout 1s then retry after 200ms ± 20%: {gap:?}"
+    );
+    let d = app
+        .wait_delivery_status(&hook.id, reqs[0].webhook_id(), "delivered")
+        .await;
+    let log = attempt_log(&d);
+    assert_eq!(log.len(), 2, "{d}");
+    let first = &log[0];
+    assert!(
+        first["statusCode"].is_null(),
+        "no status after a timeout: {first}"
+    );
+    let error = first["error"].as_str().unwrap_or("").to_lowercase();
+    assert!(
+        error.contains("timeout") || error.contains("timed out"),
+        "the error must mention the timeout: {first}"
+    );
+    let ms = first["durationMs"].as_u64().unwrap_or(0);
+    assert!(
+        (900..5000).contains(&ms),
+        "the attempt took about 1s: {first}"
+    );
+    assert_eq!(log[1]["statusCode"], 200, "{d}");
+    assert_eq!(d["attempts"], 2);
+}
+
+#[tokio::test]
+async fn exhausted_retries_fail_then_recover_and_redeliver() {
+    let app = TestApp::builder()
+        .retry_schedule("100ms,100ms")
+        .spawn()
+        .await;
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::Status(500));
+    let since = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let hook = app.create_webhook(&receiver.url(), Some(&["start"])).await;
+    app.visitor_start(named("Roy"), None).await;
+
+    let reqs = receiver.wait_for(3, WAIT).await;
+    let id = reqs[0].webhook_id().to_owned();
+    let failed = app.wait_delivery_status(&hook.id, &id, "failed").await;
+    assert_eq!(failed["attempts"], 3, "first attempt + 2 retries: {failed}");
+    assert_eq!(attempt_log(&failed).len(), 3);
+    assert!(failed["nextAttemptAt"].is_null(), "{failed}");
+    assert_eq!(
+        receiver.count(),
+        3,
+        "no attempt after the schedule is exhausted"
+    );
+
+    receiver.set_default(Reply::Status(200));
+    let since = since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let body = serde_json::json!({ "since": since });
+    let path = format!("/webhooks/{}/recover", hook.id);
+    let answer = app
+        .api(reqwest::Method::POST, &path)
+        .json(&body)
+        .send()
+        .await;
+    let queued = answer.expect_json(202)["queued"].as_u64();
+    assert!(queued.unwrap_or(0) >= 1, "recover queued {queued:?}");
+    let reqs = receiver.wait_for(4, WAIT).await;
+    assert_same_delivery(&reqs, &hook.secret);
+    app.wait_delivery_status(&hook.id, &id, "delivered").await;
+
+    let path = format!("/webhooks/{}/deliveries/{id}/redeliver", hook.id);
+    let answer = app.api(reqwest::Method::POST, &path).send().await;
+    assert_eq!(answer.expect_json(202)["deliveryId"], id.as_str());
+    let reqs = receiver.wait_for(5, WAIT).await;
+    assert_same_delivery(&reqs, &hook.secret);
+    let five_delivered = |d: &Value| d["status"] == "delivered" && attempt_log(d).len() == 5;
+    let what = "the redelivery to be logged as the fifth attempt";
+    app.wait_delivery(&hook.id, &id, what, five_delivered).await;
+}

@@ -1,0 +1,76 @@
+//! Process lifecycle: health endpoints, graceful SIGTERM, restart on the same data dir.
+
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::fixtures::named;
+use crate::helpers::{TestApp, WAIT};
+use crate::receiver::{Receiver, Reply};
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn().await;
+    let health = app.call(Method::GET, "/healthz").send().await;
+    assert_eq!(
+        health.expect_json(200),
+        serde_json::json!({ "status": "ok" })
+    );
+    app.call(Method::GET, "/readyz")
+        .send()
+        .await
+        .expect_status(200);
+    let team = app.api(Method::GET, "/team").send().await.expect_json(200);
+    for key in ["id", "name", "siteKey"] {
+        assert!(team[key].is_string(), "GET /team lacks {key}: {team}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_on_an_idle_server_exits_0() {
+    let app = TestApp::spawn().await;
+    let status = app.terminate(Duration::from_secs(5)).await;
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status after SIGTERM: {status}"
+    );
+}
+
+/// A delivery in flight at SIGTERM is finished or handed back: after a restart it is sent
+/// again under the same webhook-id, and the process still exits 0 promptly.
+#[tokio::test]
+async fn sigterm_with_a_delivery_in_flight_exits_0_and_loses_nothing() {
+    let app = TestApp::builder()
+        .retry_schedule("200ms,200ms")
+        .delivery_timeout("3s")
+        .spawn()
+        .await;
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::Hang]);
+    let hook = app.create_webhook(&receiver.url(), Some(&["start"])).await;
+    let v = app.visitor_start(named("Moss"), None).await;
+    let first = receiver.wait_for(1, WAIT).await;
+
+    let status = app.terminate(Duration::from_secs(10)).await;
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status after SIGTERM: {status}"
+    );
+    app.restart().await;
+    let reqs = receiver.wait_for(2, WAIT).await;
+    assert_eq!(
+        reqs[1].webhook_id(),
+        first[0].webhook_id(),
+        "the same delivery again"
+    );
+    reqs[1].assert_signed(&hook.secret);
+    app.wait_delivery_status(&hook.id, reqs[1].webhook_id(), "delivered")
+        .await;
+    let conv = app.conversation(&v.conversation_id).await;
+    assert_eq!(
+        conv["status"], "waiting",
+        "state survives the restart: {conv}"
+    );
+}

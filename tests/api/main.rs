@@ -1,0 +1,21 @@
+//! Black-box integration tests of the `palaver` binary, compiled as one test binary.
+//!
+//! Layout: the harness (`helpers`: start/stop/restart the real server; `client` and `api`:
+//! typed calls; `receiver`: a scripted webhook receiver; `signature`, `payload`, `checks`:
+//! what every webhook must satisfy; `fixtures`: the seed's data), then one module per area.
+
+mod api;
+mod checks;
+mod client;
+mod fixtures;
+mod helpers;
+mod payload;
+mod receiver;
+mod signature;
+
+mod conversation;
+mod crash;
+mod delivery;
+mod lifecycle;
+mod ordering;
+mod seed;
