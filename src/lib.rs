@@ -12,6 +12,10 @@
 //! | [`config`] | flags and environment, validated at start |
 //! | [`server`] | start-up and graceful shutdown of all of the above |
 
+pub mod api;
 pub mod chat;
+pub mod config;
+pub mod delivery;
 pub mod domain;
+pub mod server;
 pub mod store;

@@ -1,3 +1,55 @@
-fn main() {
-    println!("Hello, world!");
+//! `palaver`: parses the command line and runs the server or a command.
+
+use clap::Parser;
+use palaver::config::{Cli, CommandLine, TeamCommand};
+use palaver::{server, store};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("palaver=info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("palaver: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        CommandLine::Serve(args) => {
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+            server::serve(args, listener, shutdown_signal()).await
+        }
+        CommandLine::Team {
+            command: TeamCommand::Create { name, store: s },
+        } => {
+            std::fs::create_dir_all(&s.data_dir)?;
+            let store = store::open(&s.url()).await?;
+            let team = server::create_team(&*store, &name).await?;
+            println!("{team}");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
 }

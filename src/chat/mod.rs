@@ -7,8 +7,9 @@ mod state;
 pub mod views;
 mod visitor;
 
+pub use agent::AgentMessageOut;
 pub use plan::Planner;
-pub use state::VisitorState;
+pub use state::{VisitorState, view as message_view};
 pub use views::*;
 pub use visitor::{IdentityInput, StartInput};
 

@@ -114,8 +114,9 @@ impl Chat {
         };
         let visitor = self
             .store
-            .visitor_by_token_hash(team_seq, &hash_secret(&token))
+            .visitor_by_token_hash(&hash_secret(&token))
             .await?
+            .filter(|v| v.team_seq == team_seq)
             .ok_or(ChatError::BadVisitorToken)?;
         self.run(team_seq, visitor.seq, idem, |p| {
             let mut identity = p.state.visitor.identity.clone();

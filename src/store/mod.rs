@@ -68,7 +68,13 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or replaces; answers whether it was created.
     async fn put_agent(&self, team_seq: i64, id: &str, profile: &str) -> Result<bool>;
     async fn agent(&self, team_seq: i64, id: &str) -> Result<Option<String>>;
-    async fn agents(&self, team_seq: i64, page: Page) -> Result<Vec<(String, String)>>;
+    /// Agents ordered by id, after `after`.
+    async fn agents(
+        &self,
+        team_seq: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>>;
     async fn delete_agent(&self, team_seq: i64, id: &str) -> Result<bool>;
 
     // Endpoints.
@@ -79,11 +85,8 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_endpoint(&self, team_seq: i64, endpoint_seq: i64) -> Result<()>;
 
     // Visitors and conversations.
-    async fn visitor_by_token_hash(
-        &self,
-        team_seq: i64,
-        hash: &str,
-    ) -> Result<Option<VisitorRecord>>;
+    /// The visitor a token was issued to (tokens are unique across teams).
+    async fn visitor_by_token_hash(&self, hash: &str) -> Result<Option<VisitorRecord>>;
     async fn visitor(&self, visitor_seq: i64) -> Result<Option<VisitorRecord>>;
     /// The visitor's newest conversation and its messages, oldest first.
     async fn latest_conversation(

@@ -238,16 +238,6 @@ impl TestApp {
         })
         .await
     }
-
-    /// Waits for the endpoint's only delivery to be listed; returns its id.
-    pub async fn only_delivery_id(&self, webhook: &str) -> String {
-        let list = eventually("one delivery listed", Duration::from_secs(20), || async {
-            let list = self.deliveries(webhook).await;
-            (list.len() == 1).then_some(list.clone()).ok_or(list)
-        })
-        .await;
-        list[0]["id"].as_str().expect("delivery id").to_owned()
-    }
 }
 
 /// Asserts `{data: [...], nextCursor}` and returns `data`.

@@ -11,7 +11,6 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
-use serde_json::Value;
 use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -52,7 +51,7 @@ impl TestStore {
     }
 
     /// The command-line arguments selecting this store, besides `--data-dir`.
-    fn args(&self) -> Vec<String> {
+    pub(crate) fn args(&self) -> Vec<String> {
         match self {
             TestStore::Sqlite => Vec::new(),
             TestStore::Postgres(url) => {
@@ -67,7 +66,7 @@ impl TestStore {
 /// Everything needed to start (and restart) one server the same way.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    store: TestStore,
+    pub(crate) store: TestStore,
     allow_private: bool,
     retry_schedule: String,
     delivery_timeout: Option<String>,
@@ -135,20 +134,11 @@ pub struct TestApp {
     /// The default team's admin key (`PALAVER_API_KEY`).
     pub api_key: String,
     pub client: reqwest::Client,
-    config: ServerConfig,
+    pub(crate) config: ServerConfig,
     /// Holds `data/` (the server's data dir) and `server.log` (its stderr and stdout).
     dir: TempDir,
     server: Mutex<Option<Child>>,
-    site_key: OnceCell<String>,
-}
-
-/// A team made with `palaver team create`.
-#[derive(Clone, Debug)]
-pub struct Team {
-    pub id: String,
-    pub name: String,
-    pub api_key: String,
-    pub site_key: String,
+    pub(crate) site_key: OnceCell<String>,
 }
 
 impl TestApp {
@@ -182,7 +172,7 @@ impl TestApp {
         self.dir.path().join("server.log")
     }
 
-    fn base_command(&self) -> Command {
+    pub(crate) fn base_command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_palaver"));
         for key in SCRUBBED_ENV {
             cmd.env_remove(key);
@@ -297,60 +287,6 @@ impl TestApp {
     /// Starts the server again on the same data dir (after `kill` or `terminate`).
     pub async fn restart(&self) {
         self.start().await;
-    }
-
-    /// `palaver team create <name> --data-dir <dir>`: a second team with its own keys.
-    pub async fn create_team(&self, name: &str) -> Team {
-        let mut cmd = self.base_command();
-        cmd.args(["team", "create", name, "--data-dir"])
-            .arg(self.data_dir())
-            .args(self.config.store.args())
-            .stdin(Stdio::null());
-        let out = cmd.output().await.expect("run palaver team create");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "palaver team create failed ({}): stdout {stdout:?} stderr {:?}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let line = stdout.lines().rfind(|l| !l.trim().is_empty());
-        let json: Value = serde_json::from_str(line.unwrap_or(""))
-            .unwrap_or_else(|e| panic!("team create must print one JSON line ({e}): {stdout:?}"));
-        let field = |k: &str| {
-            json[k]
-                .as_str()
-                .unwrap_or_else(|| panic!("team create output lacks string {k}: {json}"))
-                .to_owned()
-        };
-        let team = Team {
-            id: field("id"),
-            name: field("name"),
-            api_key: field("apiKey"),
-            site_key: field("siteKey"),
-        };
-        assert_eq!(team.name, name, "team create output: {json}");
-        team
-    }
-
-    /// The usual second team, named `other`.
-    pub async fn second_team(&self) -> Team {
-        self.create_team("other").await
-    }
-
-    /// The default team's site key (from `GET /team`, fetched once).
-    pub async fn site_key(&self) -> String {
-        self.site_key
-            .get_or_init(|| async {
-                let team = self.api(reqwest::Method::GET, "/team").send().await;
-                let team = team.expect_json(200);
-                team["siteKey"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("GET /team has no siteKey: {team}"))
-                    .to_owned()
-            })
-            .await
-            .clone()
     }
 }
 

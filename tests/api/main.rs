@@ -12,10 +12,18 @@ mod helpers;
 mod payload;
 mod receiver;
 mod signature;
+mod teams;
 
+mod auth;
 mod conversation;
 mod crash;
 mod delivery;
+mod destinations;
+mod errors;
+mod idempotency;
+mod isolation;
 mod lifecycle;
 mod ordering;
+mod scene;
 mod seed;
+mod webhooks_admin;

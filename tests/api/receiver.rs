@@ -21,8 +21,6 @@ pub enum Reply {
     Status(u16),
     /// Never answer.
     Hang,
-    /// Answer with this status after a delay.
-    Delayed(Duration, u16),
     /// Answer 200 after a random delay of up to this many milliseconds.
     RandomDelay(u64),
 }
@@ -72,10 +70,6 @@ impl Received {
         events.into_iter().next().expect("one event")
     }
 
-    pub fn event_name(&self) -> String {
-        self.event()["event"].as_str().unwrap_or("").to_owned()
-    }
-
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -91,6 +85,11 @@ impl Received {
             self.headers.get("webhook-signature")
         );
     }
+}
+
+/// The requests that arrived on `path`.
+pub fn on_path(reqs: &[Arc<Received>], path: &str) -> Vec<Arc<Received>> {
+    reqs.iter().filter(|r| r.path == path).cloned().collect()
 }
 
 struct Shared {
@@ -235,10 +234,6 @@ async fn record(
     let status = match reply {
         Reply::Status(status) => status,
         Reply::Hang => std::future::pending().await,
-        Reply::Delayed(delay, status) => {
-            tokio::time::sleep(delay).await;
-            status
-        }
         Reply::RandomDelay(max_ms) => {
             let ms = rand::random_range(0..=max_ms);
             tokio::time::sleep(Duration::from_millis(ms)).await;

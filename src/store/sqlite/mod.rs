@@ -153,13 +153,18 @@ impl Store for SqliteStore {
         )
     }
 
-    async fn agents(&self, team_seq: i64, page: Page) -> Result<Vec<(String, String)>> {
+    async fn agents(
+        &self,
+        team_seq: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as(
             "SELECT id, profile FROM agents WHERE team_seq = ? AND id > ? ORDER BY id LIMIT ?",
         )
         .bind(team_seq)
-        .bind(page.before.map(|_| "").unwrap_or(""))
-        .bind(page.limit as i64)
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
         .fetch_all(&self.read)
         .await?)
     }
@@ -256,13 +261,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn visitor_by_token_hash(
-        &self,
-        team_seq: i64,
-        hash: &str,
-    ) -> Result<Option<VisitorRecord>> {
-        let r = sqlx::query("SELECT * FROM visitors WHERE team_seq = ? AND token_hash = ?")
-            .bind(team_seq)
+    async fn visitor_by_token_hash(&self, hash: &str) -> Result<Option<VisitorRecord>> {
+        let r = sqlx::query("SELECT * FROM visitors WHERE token_hash = ?")
             .bind(hash)
             .fetch_optional(&self.read)
             .await?;

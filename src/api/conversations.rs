@@ -1,0 +1,161 @@
+//! Conversations, as agents see them: list, read, join, write, end.
+
+use super::auth::TeamAuth;
+use super::extract::{Body, List, PageQuery};
+use super::{ApiError, ApiResult, AppState, answer, json};
+use crate::chat::ConversationView;
+use crate::domain::{Command, ConversationStatus};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::json as j;
+use serde_json::value::RawValue;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversations", get(list))
+        .route("/conversations/{id}", get(get_one))
+        .route("/conversations/{id}/join", post(join))
+        .route("/conversations/{id}/end", post(end))
+        .route("/conversations/{id}/messages", post(message))
+}
+
+async fn list(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Response> {
+    if let Some(st) = q.status.as_deref() {
+        ConversationStatus::parse(st).ok_or_else(|| {
+            ApiError::bad_request(format!("`status` is waiting, open or ended, not {st:?}"))
+        })?;
+    }
+    let page = q.page()?;
+    let rows = s
+        .store
+        .conversations(t.seq, q.status.as_deref(), page)
+        .await?;
+    let list = List::new(rows, page.limit, |c| c.conversation.seq);
+    let data: Vec<ConversationView> = list
+        .data
+        .iter()
+        .map(|c| {
+            ConversationView::new(
+                &c.conversation,
+                &c.visitor_id,
+                &c.visitor_name,
+                &c.channel_name,
+            )
+        })
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &j!({"data": data, "nextCursor": list.next_cursor}),
+    ))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Detail {
+    #[serde(flatten)]
+    summary: ConversationView,
+    identity: crate::domain::Identity,
+    agent: Option<Box<RawValue>>,
+    messages: Vec<crate::domain::MessageView>,
+}
+
+async fn get_one(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let c = s
+        .store
+        .conversation(t.seq, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation"))?;
+    let v = s
+        .store
+        .visitor(c.visitor_seq)
+        .await?
+        .ok_or_else(|| ApiError::not_found("visitor"))?;
+    let messages = s.store.messages(c.seq).await?;
+    let detail = Detail {
+        summary: ConversationView::new(&c, &v.id, &v.name, &v.channel_name),
+        identity: v.identity,
+        agent: c.agent.clone().and_then(|a| RawValue::from_string(a).ok()),
+        messages: messages.iter().map(crate::chat::message_view).collect(),
+    };
+    Ok(json(StatusCode::OK, &detail))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AgentBody {
+    agent_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MessageBody {
+    agent_id: String,
+    text: String,
+}
+
+async fn join(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+    body: Body<AgentBody>,
+) -> ApiResult<Response> {
+    let idem = body.idempotency("api");
+    let a = s
+        .chat
+        .agent_command(
+            t.seq,
+            &id,
+            &body.value.agent_id,
+            Command::Join,
+            idem.as_ref(),
+        )
+        .await?;
+    Ok(answer(a))
+}
+
+async fn end(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+    body: Body<AgentBody>,
+) -> ApiResult<Response> {
+    let idem = body.idempotency("api");
+    let a = s
+        .chat
+        .agent_command(
+            t.seq,
+            &id,
+            &body.value.agent_id,
+            Command::End,
+            idem.as_ref(),
+        )
+        .await?;
+    Ok(answer(a))
+}
+
+async fn message(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+    body: Body<MessageBody>,
+) -> ApiResult<Response> {
+    let idem = body.idempotency("api");
+    let b = &body.value;
+    let a = s
+        .chat
+        .agent_message(t.seq, &id, &b.agent_id, &b.text, idem.as_ref())
+        .await?;
+    Ok(answer(a))
+}

@@ -1,0 +1,146 @@
+//! Request parsing with our error shape: JSON bodies (with their fingerprint for idempotency),
+//! the `Idempotency-Key` header, pagination.
+
+use super::error::ApiError;
+use crate::chat::Idempotency;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+/// Largest accepted body.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// A JSON body, parsed; an empty body reads as `{}`. Keeps what idempotency needs.
+pub struct Body<T> {
+    pub value: T,
+    /// SHA-256 of method, path and body: what makes two requests "the same".
+    pub fingerprint: String,
+    /// The client's `Idempotency-Key`, if any.
+    pub key: Option<String>,
+}
+
+impl<T> Body<T> {
+    /// The idempotency record for this request, scoped to its caller.
+    pub fn idempotency(&self, scope: &str) -> Option<Idempotency> {
+        self.key.as_ref().map(|k| Idempotency {
+            key: format!("{scope}:{k}"),
+            fingerprint: self.fingerprint.clone(),
+        })
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let key = idempotency_key(req.headers())?;
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str());
+        hasher.update(b" ");
+        hasher.update(req.uri().path());
+        hasher.update(b"\n");
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    format!("the body is over {} KiB", MAX_BODY / 1024),
+                )
+            } else {
+                ApiError::bad_request(format!("could not read the body: {}", r.body_text()))
+            }
+        })?;
+        hasher.update(&bytes);
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        let value = serde_json::from_slice(text).map_err(|e| {
+            let what = if e.is_syntax() || e.is_eof() {
+                "malformed JSON"
+            } else {
+                "unexpected JSON"
+            };
+            ApiError::bad_request(format!("{what}: {e}"))
+        })?;
+        let fingerprint = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Body {
+            value,
+            fingerprint,
+            key,
+        })
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let k = v
+        .to_str()
+        .map_err(|_| ApiError::bad_request("Idempotency-Key must be printable ASCII"))?;
+    if k.is_empty() || k.len() > 255 {
+        return Err(ApiError::bad_request(
+            "Idempotency-Key must have 1 to 255 characters",
+        ));
+    }
+    Ok(Some(k.to_string()))
+}
+
+/// `?limit=&cursor=` of lists.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub status: Option<String>,
+}
+
+impl PageQuery {
+    /// `limit`, 1..=100, 50 by default.
+    pub fn limit(&self) -> Result<u32, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
+        }
+        Ok(limit)
+    }
+
+    /// The page a numeric cursor names.
+    pub fn page(&self) -> Result<crate::store::Page, ApiError> {
+        let limit = self.limit()?;
+        let before = match &self.cursor {
+            None => None,
+            Some(c) => Some(
+                c.parse::<i64>()
+                    .map_err(|_| ApiError::bad_request("`cursor` is not one this server gave"))?,
+            ),
+        };
+        Ok(crate::store::Page { before, limit })
+    }
+}
+
+/// A list's answer: `{data, nextCursor}`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    /// A page of `data`; `seq_of` gives each item's position for the next cursor.
+    pub fn new(data: Vec<T>, limit: u32, seq_of: impl Fn(&T) -> i64) -> Self {
+        let next_cursor = (data.len() == limit as usize)
+            .then(|| data.last().map(|d| seq_of(d).to_string()))
+            .flatten();
+        List { data, next_cursor }
+    }
+}

@@ -1,0 +1,85 @@
+//! The HTTP API under `/api/v1`: axum routers, auth, problem+json errors. Thin: parse, call
+//! chat or the store, answer.
+
+mod agents;
+pub mod auth;
+mod conversations;
+mod deliveries;
+pub mod error;
+mod extract;
+mod health;
+mod visitor;
+mod webhooks;
+
+use crate::chat::{Answer, Chat};
+use crate::store::Store;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub use error::{ApiError, ApiResult};
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub chat: Arc<Chat>,
+    pub store: Arc<dyn Store>,
+    /// Whether webhook URLs may point at non-public addresses.
+    pub allow_private: bool,
+    /// Proxies whose `X-Forwarded-For` is believed for the visitor's address.
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+/// The whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    let v1 = Router::new()
+        .merge(agents::router())
+        .merge(webhooks::router())
+        .merge(deliveries::router())
+        .merge(conversations::router())
+        .nest("/visitor", visitor::router());
+    Router::new()
+        .nest("/api/v1", v1)
+        .merge(health::router())
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no-route",
+                "no such route; the API is under /api/v1",
+            )
+        })
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY))
+        .with_state(state)
+}
+
+/// JSON with a status.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).expect("answers serialize");
+    (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+/// A command's answer, fresh or replayed.
+pub fn answer<T: Serialize>(a: Answer<T>) -> Response {
+    match a {
+        Answer::Fresh(r) => json(
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
+            &r.body,
+        ),
+        Answer::Replayed(stored) => (
+            StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (
+                    header::HeaderName::from_static("idempotent-replayed"),
+                    "true",
+                ),
+            ],
+            stored.body,
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,233 @@
+//! Webhook endpoints: create, list, read, change, delete, rotate the secret, send a test.
+
+use super::auth::TeamAuth;
+use super::extract::{Body, List, PageQuery};
+use super::{ApiError, ApiResult, AppState, json};
+use crate::delivery::{guard, sign};
+use crate::domain::{EventName, Millis, new_id};
+use crate::store::Endpoint;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::json as j;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks", post(create).get(list))
+        .route("/webhooks/{id}", get(get_one).patch(update).delete(delete))
+        .route("/webhooks/{id}/rotate-secret", post(rotate))
+        .route("/webhooks/{id}/test", post(test))
+}
+
+/// How long a rotated-out secret keeps signing.
+const ROTATION_OVERLAP_MS: i64 = 24 * 3600 * 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateEndpoint {
+    url: String,
+    events: Option<Vec<String>>,
+    #[serde(default)]
+    description: String,
+    enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchEndpoint {
+    url: Option<String>,
+    events: Option<Vec<String>>,
+    description: Option<String>,
+    enabled: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EndpointView {
+    id: String,
+    url: String,
+    events: Vec<&'static str>,
+    description: String,
+    enabled: bool,
+    secret: String,
+    created_at: String,
+}
+
+impl From<&Endpoint> for EndpointView {
+    fn from(e: &Endpoint) -> Self {
+        EndpointView {
+            id: e.id.clone(),
+            url: e.url.clone(),
+            events: EventName::ALL
+                .into_iter()
+                .filter(|n| e.events & n.bit() != 0)
+                .map(EventName::as_str)
+                .collect(),
+            description: e.description.clone(),
+            enabled: e.enabled,
+            secret: e.secret.clone(),
+            created_at: e.created_at.iso(),
+        }
+    }
+}
+
+fn event_mask(events: &[String]) -> Result<i64, ApiError> {
+    if events.is_empty() {
+        return Err(ApiError::unprocessable(
+            "`events` must name at least one event (or be left out for all six)",
+        ));
+    }
+    events.iter().try_fold(0, |mask, name| {
+        EventName::parse(name).map(|e| mask | e.bit()).ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "unknown event {name:?}; the events are start, open, end, email, messageVisitor, messageAgent"
+            ))
+        })
+    })
+}
+
+fn check_url(s: &AppState, url: &str) -> Result<(), ApiError> {
+    if url.len() > 2048 {
+        return Err(ApiError::unprocessable(
+            "`url` is longer than 2048 characters",
+        ));
+    }
+    guard::check_url(url, s.allow_private)
+        .map(|_| ())
+        .map_err(ApiError::unprocessable)
+}
+
+pub(super) async fn find(s: &AppState, team_seq: i64, id: &str) -> ApiResult<Endpoint> {
+    s.store
+        .endpoint(team_seq, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+async fn create(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    body: Body<CreateEndpoint>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    check_url(&s, &b.url)?;
+    let events = match &b.events {
+        Some(list) => event_mask(list)?,
+        None => EventName::ALL.iter().fold(0, |m, e| m | e.bit()),
+    };
+    let endpoint = Endpoint {
+        seq: 0,
+        id: new_id("ep_"),
+        team_seq: t.seq,
+        url: b.url,
+        events,
+        description: b.description,
+        enabled: b.enabled.unwrap_or(true),
+        secret: sign::new_secret(),
+        previous_secret: None,
+        previous_secret_until: None,
+        created_at: Millis::now(),
+    };
+    let created = s.store.create_endpoint(endpoint).await?;
+    Ok(json(StatusCode::CREATED, &EndpointView::from(&created)))
+}
+
+async fn list(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let page = q.page()?;
+    let rows = s.store.endpoints(t.seq, page).await?;
+    let list = List::new(rows, page.limit, |e| e.seq);
+    let data: Vec<EndpointView> = list.data.iter().map(EndpointView::from).collect();
+    Ok(json(
+        StatusCode::OK,
+        &j!({"data": data, "nextCursor": list.next_cursor}),
+    ))
+}
+
+async fn get_one(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let e = find(&s, t.seq, &id).await?;
+    Ok(json(StatusCode::OK, &EndpointView::from(&e)))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+    body: Body<PatchEndpoint>,
+) -> ApiResult<Response> {
+    let mut e = find(&s, t.seq, &id).await?;
+    let b = body.value;
+    if let Some(url) = b.url {
+        check_url(&s, &url)?;
+        e.url = url;
+    }
+    if let Some(events) = b.events {
+        e.events = event_mask(&events)?;
+    }
+    if let Some(d) = b.description {
+        e.description = d;
+    }
+    if let Some(enabled) = b.enabled {
+        e.enabled = enabled;
+    }
+    s.store.update_endpoint(e.clone()).await?;
+    Ok(json(StatusCode::OK, &EndpointView::from(&e)))
+}
+
+async fn delete(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let e = find(&s, t.seq, &id).await?;
+    s.store.delete_endpoint(t.seq, e.seq).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rotate(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let mut e = find(&s, t.seq, &id).await?;
+    let now = Millis::now();
+    e.previous_secret = Some(std::mem::replace(&mut e.secret, sign::new_secret()));
+    e.previous_secret_until = Some(now.plus_ms(ROTATION_OVERLAP_MS));
+    s.store.update_endpoint(e.clone()).await?;
+    Ok(json(
+        StatusCode::OK,
+        &j!({"secret": e.secret, "previousSecretExpiresAt": now.plus_ms(ROTATION_OVERLAP_MS).iso()}),
+    ))
+}
+
+/// The seed's example event, as a test.
+const SAMPLE: &str = include_str!("sample-event.json");
+
+async fn test(
+    State(s): State<AppState>,
+    TeamAuth(t): TeamAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let e = find(&s, t.seq, &id).await?;
+    if !e.enabled {
+        return Err(ApiError::conflict(
+            "the webhook is disabled; enable it (PATCH enabled=true) to send a test",
+        ));
+    }
+    let mut sample: serde_json::Value = serde_json::from_str(SAMPLE).expect("the sample is JSON");
+    let now = Millis::now();
+    sample[0]["createdAt"] = now.iso().into();
+    let body = serde_json::to_string(&sample).expect("JSON serializes");
+    let delivery_id = s.store.enqueue_test(&e, body, now).await?;
+    Ok(json(StatusCode::ACCEPTED, &j!({"deliveryId": delivery_id})))
+}

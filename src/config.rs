@@ -1,0 +1,119 @@
+//! The command line and environment: flags > `PALAVER_*` variables > defaults, validated at start.
+
+use crate::delivery::schedule::parse_duration;
+use crate::delivery::{DeliveryConfig, RetrySchedule};
+use clap::{Args, Parser, Subcommand};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "palaver",
+    version,
+    about = "Self-hosted live chat with Talkus-compatible webhooks"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: CommandLine,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CommandLine {
+    /// Run the server: HTTP API, web pages and webhook delivery in one process.
+    Serve(ServeArgs),
+    /// Manage teams.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TeamCommand {
+    /// Create a team; prints its id, API key and site key as JSON (the key is shown only once).
+    Create {
+        /// The team's name.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Directory for the embedded SQLite store and the generated API key.
+    #[arg(long, env = "PALAVER_DATA_DIR", default_value = "./palaver-data")]
+    pub data_dir: PathBuf,
+    /// Use this database instead of the embedded store.
+    #[arg(long, env = "PALAVER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// The store's URL: the given one, or the SQLite file in the data dir.
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("palaver.db").display()),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "PALAVER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Allow webhooks to loopback, private, link-local and other non-public addresses.
+    #[arg(long, env = "PALAVER_ALLOW_PRIVATE_DESTINATIONS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_private_destinations: bool,
+    /// Delays between attempts, e.g. `5s,5m,30m,2h,5h,10h,10h` (the default); ±20% jitter.
+    #[arg(long, env = "PALAVER_RETRY_SCHEDULE", value_parser = RetrySchedule::parse)]
+    pub retry_schedule: Option<RetrySchedule>,
+    /// Total time one attempt may take, answer included.
+    #[arg(long, env = "PALAVER_DELIVERY_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    pub delivery_timeout: Duration,
+    /// Most webhook attempts in flight at once.
+    #[arg(long, env = "PALAVER_DELIVERY_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub delivery_concurrency: u32,
+    /// Proxies whose `X-Forwarded-For` gives the visitor's address (comma-separated IPs).
+    #[arg(long, env = "PALAVER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Seconds to wait for in-flight requests and deliveries on shutdown.
+    #[arg(long, env = "PALAVER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl ServeArgs {
+    pub fn delivery(&self) -> DeliveryConfig {
+        DeliveryConfig {
+            schedule: self.retry_schedule.clone().unwrap_or_default(),
+            timeout: self.delivery_timeout,
+            connect_timeout: self.delivery_timeout.min(Duration::from_secs(5)),
+            allow_private: self.allow_private_destinations,
+            concurrency: self.delivery_concurrency as usize,
+        }
+    }
+}
+
+/// The admin API key of the default team, from `PALAVER_API_KEY`. Kept out of `Debug`.
+pub struct ApiKey(pub String);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl ApiKey {
+    pub fn from_env() -> Option<Self> {
+        std::env::var("PALAVER_API_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| ApiKey(k.trim().to_string()))
+    }
+}

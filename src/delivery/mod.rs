@@ -1,0 +1,14 @@
+//! The delivery workers: claim due deliveries, sign, guard destinations, send with timeouts,
+//! record every attempt, retry on schedule. Per-lane order comes from the outbox: only a lane's
+//! head is ever claimable.
+
+pub mod guard;
+mod recovery;
+pub mod schedule;
+mod send;
+pub mod sign;
+mod worker;
+
+pub use recovery::Recoverer;
+pub use schedule::RetrySchedule;
+pub use worker::{Deliverer, DeliveryConfig};

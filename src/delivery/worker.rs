@@ -1,0 +1,185 @@
+//! The dispatcher (claims and spawns sends) and the recorder (batches outcomes into the store).
+
+use super::{RetrySchedule, guard::GuardedResolver, send};
+use crate::domain::Millis;
+use crate::store::{NextStep, Outcome, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// How deliveries are sent.
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    pub schedule: RetrySchedule,
+    /// Total time for one attempt, answer included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub allow_private: bool,
+    /// Most attempts in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            schedule: RetrySchedule::default(),
+            timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+            allow_private: false,
+            concurrency: 256,
+        }
+    }
+}
+
+/// Most deliveries claimed in one go.
+const CLAIM_BATCH: usize = 128;
+/// The safety-net poll when nothing signals.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// The running workers.
+pub struct Deliverer {
+    dispatcher: JoinHandle<()>,
+}
+
+impl Deliverer {
+    /// Starts the workers; they stop claiming when `shutdown` turns true.
+    pub fn start(
+        store: Arc<dyn Store>,
+        config: DeliveryConfig,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("Palaver/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: config.allow_private,
+            }))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .expect("the HTTP client builds");
+        let dispatcher = tokio::spawn(dispatch(store, config, client, shutdown));
+        Deliverer { dispatcher }
+    }
+
+    /// Waits until in-flight attempts are recorded (after `shutdown` turned true).
+    pub async fn stopped(self) {
+        let _ = self.dispatcher.await;
+    }
+}
+
+async fn dispatch(
+    store: Arc<dyn Store>,
+    config: DeliveryConfig,
+    client: reqwest::Client,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let (done_tx, done_rx) = mpsc::channel::<Outcome>(4096);
+    let recorder = tokio::spawn(record(store.clone(), done_rx));
+    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let work = store.work_signal();
+    let lease = config.timeout + Duration::from_secs(30);
+    while !*shutdown.borrow() {
+        let free = slots.available_permits().min(CLAIM_BATCH);
+        let mut claimed = Vec::new();
+        if free > 0 {
+            let now = Millis::now();
+            match store
+                .claim(now, now.plus_ms(lease.as_millis() as i64), free as u32)
+                .await
+            {
+                Ok(c) => claimed = c,
+                Err(e) => tracing::error!(error = %e, "claiming deliveries failed"),
+            }
+        }
+        let full = free > 0 && claimed.len() == free;
+        for c in claimed {
+            let permit = slots.clone().acquire_owned().await.expect("never closed");
+            let (client, config, done) = (client.clone(), config.clone(), done_tx.clone());
+            tokio::spawn(async move {
+                let outcome = attempt(&client, &config, c).await;
+                let _ = done.send(outcome).await;
+                drop(permit);
+            });
+        }
+        if full {
+            continue;
+        }
+        let wait = match store.next_due().await {
+            Ok(Some(due)) => Duration::from_millis(
+                (due.0 - Millis::now().0).clamp(0, IDLE_POLL.as_millis() as i64) as u64,
+            ),
+            _ => IDLE_POLL,
+        };
+        if free == 0 {
+            // Every slot busy: wait for one to free up.
+            tokio::select! {
+                p = slots.clone().acquire_owned() => drop(p),
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = work.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    // Let in-flight attempts finish (each is bounded by the timeout), then record them.
+    let _ = slots.acquire_many(config.concurrency as u32).await;
+    drop(done_tx);
+    let _ = recorder.await;
+}
+
+/// One attempt and what follows from it.
+async fn attempt(
+    client: &reqwest::Client,
+    config: &DeliveryConfig,
+    mut c: crate::store::Claimed,
+) -> Outcome {
+    let (record, ok) = send::attempt(client, &mut c, config.allow_private, config.timeout).await;
+    let next = if ok {
+        NextStep::Delivered
+    } else {
+        match config.schedule.delay_after(c.tries) {
+            Some(d) => NextStep::RetryAt(Millis::now().plus_ms(d.as_millis() as i64)),
+            None => NextStep::Failed,
+        }
+    };
+    match next {
+        NextStep::Delivered => tracing::debug!(delivery = %c.id, attempt = c.attempt, "delivered"),
+        _ => {
+            tracing::info!(delivery = %c.id, attempt = c.attempt, error = record.error.as_deref().unwrap_or(""), ?next, "attempt failed")
+        }
+    }
+    Outcome {
+        claimed: c,
+        attempt: record,
+        next,
+    }
+}
+
+/// Writes outcomes in batches: one transaction for as many as have arrived.
+async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Outcome>) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        let outcomes: Vec<Outcome> = std::mem::take(&mut batch);
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match store.finish(outcomes.clone()).await {
+                Ok(()) => break,
+                Err(e) => {
+                    // The lease will expire and the delivery be sent again if this never succeeds.
+                    tracing::error!(error = %e, "recording attempts failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                    if delay >= Duration::from_secs(5) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

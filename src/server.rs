@@ -1,0 +1,145 @@
+//! Start-up and graceful shutdown: open the store, make sure the default team exists, start the
+//! delivery workers and the HTTP server; on a signal, stop accepting and let in-flight work end.
+
+use crate::api::{self, AppState};
+use crate::chat::Chat;
+use crate::config::{ApiKey, ServeArgs};
+use crate::delivery::{Deliverer, Recoverer};
+use crate::domain::{Millis, hash_secret, new_id, new_secret};
+use crate::store::{self, NewTeam, Store, Team};
+use anyhow::{Context, bail};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Name of the file holding a generated admin key, in the data dir.
+const KEY_FILE: &str = "admin-api-key";
+
+/// Runs `palaver serve` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    args: ServeArgs,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
+        format!(
+            "cannot create the data dir {}",
+            args.store.data_dir.display()
+        )
+    })?;
+    let store = store::open(&args.store.url())
+        .await
+        .context("cannot open the store")?;
+    let team = bootstrap(&*store, &args.store.data_dir, ApiKey::from_env()).await?;
+    tracing::info!(team = %team.id, "default team ready");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let deliverer = Deliverer::start(store.clone(), args.delivery(), stop_rx.clone());
+    let recoverer = Recoverer::start(store.clone(), stop_rx);
+    let state = AppState {
+        chat: Arc::new(Chat::new(store.clone())),
+        store: store.clone(),
+        allow_private: args.allow_private_destinations,
+        trusted_proxies: Arc::new(args.trusted_proxies.clone()),
+    };
+    let app = api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+
+    tracing::info!("stopping: finishing in-flight deliveries");
+    let _ = stop_tx.send(true);
+    let grace = args.shutdown_grace;
+    if tokio::time::timeout(grace, async {
+        deliverer.stopped().await;
+        recoverer.stopped().await;
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!(
+            "in-flight deliveries did not finish in {grace:?}; their leases will expire and they will be sent again"
+        );
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Makes sure the default team exists with the configured key, or creates it with a new one.
+pub async fn bootstrap(
+    store: &dyn Store,
+    data_dir: &Path,
+    key: Option<ApiKey>,
+) -> anyhow::Result<Team> {
+    if let Some(team) = store.default_team().await? {
+        if let Some(ApiKey(k)) = key {
+            if !store.api_key_matches(team.seq, &hash_secret(&k)).await? {
+                bail!(
+                    "PALAVER_API_KEY does not match the default team's key stored in this database; \
+                     unset it to keep the stored key, or use the key the team was created with"
+                );
+            }
+        }
+        return Ok(team);
+    }
+    let (api_key, generated) = match key {
+        Some(ApiKey(k)) => (k, false),
+        None => (new_secret("sk_"), true),
+    };
+    let team = store
+        .create_team(NewTeam {
+            id: new_id("t_"),
+            name: "default".into(),
+            api_key_hash: hash_secret(&api_key),
+            site_key: new_secret("pk_"),
+            is_default: true,
+            created_at: Millis::now(),
+        })
+        .await?;
+    if generated {
+        save_key(&data_dir.join(KEY_FILE), &api_key)?;
+        println!(
+            "admin API key (shown once; also saved in {}): {api_key}",
+            data_dir.join(KEY_FILE).display()
+        );
+    }
+    Ok(team)
+}
+
+fn save_key(path: &Path, key: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(f, "{key}")?;
+    Ok(())
+}
+
+/// `palaver team create`: a new team with fresh keys.
+pub async fn create_team(store: &dyn Store, name: &str) -> anyhow::Result<serde_json::Value> {
+    let api_key = new_secret("sk_");
+    let team = store
+        .create_team(NewTeam {
+            id: new_id("t_"),
+            name: name.to_string(),
+            api_key_hash: hash_secret(&api_key),
+            site_key: new_secret("pk_"),
+            is_default: false,
+            created_at: Millis::now(),
+        })
+        .await?;
+    Ok(
+        serde_json::json!({"id": team.id, "name": team.name, "apiKey": api_key, "siteKey": team.site_key}),
+    )
+}
