@@ -78,13 +78,13 @@ pub async fn bootstrap(
     key: Option<ApiKey>,
 ) -> anyhow::Result<Team> {
     if let Some(team) = store.default_team().await? {
-        if let Some(ApiKey(k)) = key {
-            if !store.api_key_matches(team.seq, &hash_secret(&k)).await? {
-                bail!(
-                    "PALAVER_API_KEY does not match the default team's key stored in this database; \
-                     unset it to keep the stored key, or use the key the team was created with"
-                );
-            }
+        if let Some(ApiKey(k)) = key
+            && !store.api_key_matches(team.seq, &hash_secret(&k)).await?
+        {
+            bail!(
+                "PALAVER_API_KEY does not match the default team's key stored in this database; \
+                 unset it to keep the stored key, or use the key the team was created with"
+            );
         }
         return Ok(team);
     }

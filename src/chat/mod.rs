@@ -182,9 +182,9 @@ fn save_answer<T: Serialize>(steps: &mut Vec<Step>, idem: Option<&Idempotency>, 
 
 /// Gives rows inserted by the commit their `seq`.
 fn settle(state: &mut VisitorState, conversation_seq: Option<i64>) {
-    if let (Some(c), Some(seq)) = (state.conversation.as_mut(), conversation_seq) {
-        if c.record.seq == 0 {
-            c.record.seq = seq;
-        }
+    if let (Some(c), Some(seq)) = (state.conversation.as_mut(), conversation_seq)
+        && c.record.seq == 0
+    {
+        c.record.seq = seq;
     }
 }

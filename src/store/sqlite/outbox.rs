@@ -45,10 +45,9 @@ pub async fn claim(
             let until: Option<i64> = r.get("previous_secret_until");
             if let (Some(prev), Some(until)) =
                 (r.get::<Option<String>, _>("previous_secret"), until)
+                && until > now.0
             {
-                if until > now.0 {
-                    secrets.push(prev);
-                }
+                secrets.push(prev);
             }
             Claimed {
                 seq: r.get("seq"),
