@@ -168,7 +168,7 @@ async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Outcome>) {
         let outcomes: Vec<Outcome> = std::mem::take(&mut batch);
         let mut delay = Duration::from_millis(100);
         loop {
-            match store.finish(outcomes.clone()).await {
+            match store.finish(outcomes.clone(), Millis::now()).await {
                 Ok(()) => break,
                 Err(e) => {
                     // The lease will expire and the delivery be sent again if this never succeeds.

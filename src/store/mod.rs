@@ -111,7 +111,7 @@ pub trait Store: Send + Sync + 'static {
     /// Claims up to `limit` due deliveries under a lease ending at `lease_until`.
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>>;
     /// Records attempts and their consequences; outcomes of lost leases are recorded but change nothing.
-    async fn finish(&self, outcomes: Vec<Outcome>) -> Result<()>;
+    async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()>;
     /// When the earliest ready delivery is due.
     async fn next_due(&self) -> Result<Option<Millis>>;
     async fn deliveries(

@@ -354,8 +354,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn finish(&self, outcomes: Vec<Outcome>) -> Result<()> {
-        let now = Millis::now();
+    async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
         self.one(move |c| outbox::finish(c, outcomes, now).boxed())
             .await?;
         self.work.notify_one();
@@ -427,3 +426,6 @@ impl Store for SqliteStore {
         Ok(more)
     }
 }
+
+#[cfg(test)]
+mod tests;

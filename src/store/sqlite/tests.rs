@@ -1,0 +1,291 @@
+//! The outbox's SQL against a real SQLite file: lanes, claims, leases, fencing, recovery.
+
+use super::SqliteStore;
+use crate::domain::{EventName, Millis};
+use crate::store::*;
+
+struct Fixture {
+    store: SqliteStore,
+    team: i64,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let team = store
+        .create_team(NewTeam {
+            id: "t_1".into(),
+            name: "t".into(),
+            api_key_hash: "h".into(),
+            site_key: "pk".into(),
+            is_default: true,
+            created_at: Millis(0),
+        })
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        team: team.seq,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    async fn endpoint(&self, id: &str, events: i64) -> Endpoint {
+        self.store
+            .create_endpoint(Endpoint {
+                seq: 0,
+                id: id.into(),
+                team_seq: self.team,
+                url: format!("http://example.com/{id}"),
+                events,
+                description: String::new(),
+                enabled: true,
+                secret: "whsec_AAAA".into(),
+                previous_secret: None,
+                previous_secret_until: None,
+                created_at: Millis(0),
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn event(&self, lane: &str, name: EventName, body: &str) -> u64 {
+        let step = Step::InsertEvent {
+            id: crate::domain::new_id("evt_"),
+            conversation_seq: None,
+            name: name.as_str(),
+            bit: name.bit(),
+            lane: lane.into(),
+            body: body.into(),
+            at: Millis(1000),
+        };
+        let c = Commit {
+            team_seq: self.team,
+            steps: vec![step],
+        };
+        self.store.commit(c).await.unwrap().deliveries
+    }
+
+    async fn claim_at(&self, now: i64) -> Vec<Claimed> {
+        self.store
+            .claim(Millis(now), Millis(now + 60_000), 100)
+            .await
+            .unwrap()
+    }
+}
+
+fn outcome(c: &Claimed, next: NextStep) -> Outcome {
+    Outcome {
+        claimed: c.clone(),
+        attempt: AttemptRecord {
+            n: c.attempt,
+            at: Millis(0),
+            status_code: Some(200),
+            duration_ms: 1,
+            error: None,
+            response_body: String::new(),
+        },
+        next,
+    }
+}
+
+const ALL: i64 = 0b111111;
+
+#[tokio::test]
+async fn only_the_head_of_each_lane_is_claimed() {
+    let f = fixture().await;
+    let (a, b) = (f.endpoint("a", ALL).await, f.endpoint("b", ALL).await);
+    assert_eq!(f.event("v1", EventName::Start, "[1]").await, 2);
+    f.event("v1", EventName::MessageVisitor, "[2]").await;
+    f.event("v2", EventName::Start, "[3]").await;
+    let claimed = f.claim_at(2000).await;
+    let mut got: Vec<(i64, String)> = claimed
+        .iter()
+        .map(|c| (c.endpoint_seq, c.body.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (a.seq, "[1]".into()),
+            (a.seq, "[3]".into()),
+            (b.seq, "[1]".into()),
+            (b.seq, "[3]".into())
+        ]
+    );
+    // Leased: nothing more until an outcome.
+    assert!(f.claim_at(2000).await.is_empty());
+    let first_a = claimed
+        .iter()
+        .find(|c| c.endpoint_seq == a.seq && c.body == "[1]")
+        .unwrap();
+    f.store
+        .finish(vec![outcome(first_a, NextStep::Delivered)], Millis(2500))
+        .await
+        .unwrap();
+    let next = f.claim_at(3000).await;
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        (next[0].endpoint_seq, next[0].body.as_str()),
+        (a.seq, "[2]")
+    );
+}
+
+#[tokio::test]
+async fn filters_and_disabled_endpoints_get_nothing() {
+    let f = fixture().await;
+    f.endpoint("ends", EventName::End.bit()).await;
+    let mut off = f.endpoint("off", ALL).await;
+    off.enabled = false;
+    f.store.update_endpoint(off).await.unwrap();
+    assert_eq!(f.event("v", EventName::Start, "[1]").await, 0);
+    assert_eq!(f.event("v", EventName::End, "[2]").await, 1);
+}
+
+#[tokio::test]
+async fn retries_wait_for_their_time_and_expired_leases_are_taken_over() {
+    let f = fixture().await;
+    f.endpoint("a", ALL).await;
+    f.event("v", EventName::Start, "[1]").await;
+    let c = f.claim_at(2000).await.remove(0);
+    assert_eq!((c.attempt, c.tries), (1, 1));
+    f.store
+        .finish(
+            vec![outcome(&c, NextStep::RetryAt(Millis(10_000)))],
+            Millis(2500),
+        )
+        .await
+        .unwrap();
+    assert!(
+        f.claim_at(9_999).await.is_empty(),
+        "not before nextAttemptAt"
+    );
+    let again = f.claim_at(10_000).await.remove(0);
+    assert_eq!(again.attempt, 2);
+    // The worker holding attempt 2 dies; after the lease (60 s) another takes over.
+    assert!(f.claim_at(10_000 + 59_999).await.is_empty());
+    let taken = f.claim_at(10_000 + 60_000).await.remove(0);
+    assert_eq!(taken.attempt, 3);
+    // The stale worker's outcome is recorded but changes nothing: fencing by attempt.
+    f.store
+        .finish(vec![outcome(&again, NextStep::Failed)], Millis(2500))
+        .await
+        .unwrap();
+    let d = f
+        .store
+        .deliveries(
+            taken.endpoint_seq,
+            None,
+            Page {
+                before: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d[0].status, DeliveryStatus::Pending);
+    f.store
+        .finish(vec![outcome(&taken, NextStep::Delivered)], Millis(2500))
+        .await
+        .unwrap();
+    let d = f
+        .store
+        .delivery(taken.endpoint_seq, &taken.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 3));
+    assert_eq!(
+        f.store.attempts(d.seq).await.unwrap().len(),
+        3,
+        "the stale attempt is in the log too"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_delivery_unblocks_its_lane_and_recovery_requeues_it() {
+    let f = fixture().await;
+    let e = f.endpoint("a", ALL).await;
+    f.event("v", EventName::Start, "[1]").await;
+    f.event("v", EventName::MessageVisitor, "[2]").await;
+    let c = f.claim_at(2000).await.remove(0);
+    f.store
+        .finish(vec![outcome(&c, NextStep::Failed)], Millis(2500))
+        .await
+        .unwrap();
+    let c2 = f.claim_at(3000).await.remove(0);
+    assert_eq!(c2.body, "[2]");
+    f.store
+        .finish(vec![outcome(&c2, NextStep::Delivered)], Millis(2500))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store
+            .create_recovery(e.seq, Millis(0), Millis(4000))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(f.store.recovery_step(Millis(4000), 10).await.unwrap());
+    assert!(
+        !f.store.recovery_step(Millis(4000), 10).await.unwrap(),
+        "the recovery is done"
+    );
+    let again = f.claim_at(5000).await.remove(0);
+    assert_eq!((again.body.as_str(), again.tries), ("[1]", 1));
+}
+
+#[tokio::test]
+async fn recovery_works_in_batches_and_resumes() {
+    let f = fixture().await;
+    let e = f.endpoint("a", ALL).await;
+    for i in 0..5 {
+        f.event(&format!("v{i}"), EventName::Start, "[0]").await;
+    }
+    for c in f.claim_at(2000).await {
+        f.store
+            .finish(vec![outcome(&c, NextStep::Failed)], Millis(2500))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        f.store
+            .create_recovery(e.seq, Millis(0), Millis(3000))
+            .await
+            .unwrap(),
+        5
+    );
+    assert!(f.store.recovery_step(Millis(3000), 2).await.unwrap());
+    assert_eq!(f.claim_at(4000).await.len(), 2);
+    // Another store on the same file (as after a restart) finishes the rest.
+    let path = f._dir.path().join("t.db");
+    let restarted = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    while restarted.recovery_step(Millis(4000), 2).await.unwrap() {}
+    assert_eq!(
+        restarted
+            .claim(Millis(5000), Millis(65_000), 100)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn redelivery_keeps_the_id() {
+    let f = fixture().await;
+    f.endpoint("a", ALL).await;
+    f.event("v", EventName::Start, "[1]").await;
+    let c = f.claim_at(2000).await.remove(0);
+    f.store
+        .finish(vec![outcome(&c, NextStep::Delivered)], Millis(2500))
+        .await
+        .unwrap();
+    f.store.redeliver(c.seq, Millis(3000)).await.unwrap();
+    let again = f.claim_at(3000).await.remove(0);
+    assert_eq!((again.id, again.attempt, again.tries), (c.id, 2, 1));
+}
