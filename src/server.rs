@@ -39,6 +39,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliverer = Deliverer::start(store.clone(), args.delivery(), stop_rx.clone());
     let recoverer = Recoverer::start(store.clone(), stop_rx);
+    tokio::spawn(prune_answers(store.clone()));
     let state = AppState {
         chat: Arc::new(Chat::new(store.clone())),
         store: store.clone(),
@@ -69,6 +70,22 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Forgets idempotent answers once they are a day old, every ten minutes.
+async fn prune_answers(store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match store
+            .prune_answers(Millis::now().plus_ms(-24 * 3600 * 1000))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(answers = n, "forgot day-old idempotent answers"),
+            Err(e) => tracing::warn!(error = %e, "pruning idempotent answers failed"),
+        }
+    }
 }
 
 /// Makes sure the default team exists with the configured key, or creates it with a new one.

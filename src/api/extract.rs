@@ -36,11 +36,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let key = idempotency_key(req.headers())?;
-        let mut hasher = Sha256::new();
-        hasher.update(req.method().as_str());
-        hasher.update(b" ");
-        hasher.update(req.uri().path());
-        hasher.update(b"\n");
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
@@ -52,7 +48,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 ApiError::bad_request(format!("could not read the body: {}", r.body_text()))
             }
         })?;
-        hasher.update(&bytes);
+        let fingerprint = fingerprint(method.as_str(), &path, &bytes);
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
@@ -66,11 +62,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             };
             ApiError::bad_request(format!("{what}: {e}"))
         })?;
-        let fingerprint = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         Ok(Body {
             value,
             fingerprint,
@@ -79,7 +70,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+/// What makes two requests "the same" for idempotency: method, path and body.
+pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method);
+    hasher.update(b" ");
+    hasher.update(path);
+    hasher.update(b"\n");
+    hasher.update(body);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };

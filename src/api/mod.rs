@@ -8,6 +8,7 @@ mod deliveries;
 pub mod error;
 mod extract;
 mod health;
+mod idempotency;
 mod visitor;
 mod webhooks;
 
@@ -36,12 +37,16 @@ pub struct AppState {
 
 /// The whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    let v1 = Router::new()
+    let team_api = Router::new()
         .merge(agents::router())
         .merge(webhooks::router())
         .merge(deliveries::router())
         .merge(conversations::router())
-        .nest("/visitor", visitor::router());
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ));
+    let v1 = team_api.nest("/visitor", visitor::router());
     Router::new()
         .nest("/api/v1", v1)
         .merge(health::router())

@@ -106,6 +106,16 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a chat change in one transaction: all of it, or nothing.
     async fn commit(&self, c: Commit) -> Result<Committed>;
     async fn idempotent_answer(&self, team_seq: i64, key: &str) -> Result<Option<StoredAnswer>>;
+    /// Keeps the first answer to a key (a later one is ignored).
+    async fn save_answer(
+        &self,
+        team_seq: i64,
+        key: String,
+        answer: StoredAnswer,
+        at: Millis,
+    ) -> Result<()>;
+    /// Forgets answers older than `before`; answers how many.
+    async fn prune_answers(&self, before: Millis) -> Result<u64>;
 
     // The outbox.
     /// Claims up to `limit` due deliveries under a lease ending at `lease_until`.

@@ -349,6 +349,44 @@ impl Store for SqliteStore {
         }))
     }
 
+    async fn save_answer(
+        &self,
+        team_seq: i64,
+        key: String,
+        a: StoredAnswer,
+        at: Millis,
+    ) -> Result<()> {
+        self.one(move |c| {
+            async move {
+                sqlx::query(
+                    "INSERT OR IGNORE INTO idempotency (team_seq, key, fingerprint, status, body, created_at)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(team_seq).bind(key).bind(a.fingerprint).bind(a.status as i64).bind(a.body).bind(at.0)
+                .execute(c)
+                .await?;
+                Ok(())
+            }
+            .boxed()
+        })
+        .await
+    }
+
+    async fn prune_answers(&self, before: Millis) -> Result<u64> {
+        self.one(move |c| {
+            async move {
+                let n = sqlx::query("DELETE FROM idempotency WHERE created_at < ?")
+                    .bind(before.0)
+                    .execute(c)
+                    .await?
+                    .rows_affected();
+                Ok(n)
+            }
+            .boxed()
+        })
+        .await
+    }
+
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>> {
         self.one(move |c| outbox::claim(c, now, lease_until, limit).boxed())
             .await
