@@ -30,9 +30,17 @@ pub async fn serve(
             args.store.data_dir.display()
         )
     })?;
+    let _lock = lock_data_dir(&args.store.data_dir)?;
     let store = store::open(&args.store.url())
         .await
         .context("cannot open the store")?;
+    let released = store.release_leases(Millis::now()).await?;
+    if released > 0 {
+        tracing::info!(
+            deliveries = released,
+            "handed back the leases of the previous run"
+        );
+    }
     let team = bootstrap(&*store, &args.store.data_dir, ApiKey::from_env()).await?;
     tracing::info!(team = %team.id, "default team ready");
 
@@ -70,6 +78,27 @@ pub async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Makes sure no other `palaver serve` uses this data dir (the embedded store has one owner).
+fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another palaver serve is running on the data dir {}; stop it or choose another --data-dir",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
 
 /// Forgets idempotent answers once they are a day old, every ten minutes.

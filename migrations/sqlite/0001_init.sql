@@ -96,6 +96,7 @@ CREATE TABLE deliveries (
     state           TEXT NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0, -- all attempts ever; fences a lease's outcome
     tries           INTEGER NOT NULL DEFAULT 0, -- attempts since last queued; indexes the schedule
+    leased          INTEGER NOT NULL DEFAULT 0, -- 1 while a worker holds it (until next_attempt_at)
     next_attempt_at INTEGER NOT NULL,
     created_at      INTEGER NOT NULL
 );

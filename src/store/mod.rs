@@ -122,6 +122,9 @@ pub trait Store: Send + Sync + 'static {
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>>;
     /// Records attempts and their consequences; outcomes of lost leases are recorded but change nothing.
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()>;
+    /// At start-up of the only process delivering from this store: the leases of a previous,
+    /// dead process are handed back at once instead of waiting for them to expire.
+    async fn release_leases(&self, now: Millis) -> Result<u64>;
     /// When the earliest ready delivery is due.
     async fn next_due(&self) -> Result<Option<Millis>>;
     async fn deliveries(

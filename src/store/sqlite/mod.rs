@@ -399,6 +399,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn release_leases(&self, now: Millis) -> Result<u64> {
+        self.one(move |c| outbox::release_leases(c, now).boxed())
+            .await
+    }
+
     async fn next_due(&self) -> Result<Option<Millis>> {
         let t: Option<i64> =
             sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")

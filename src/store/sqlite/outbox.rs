@@ -13,7 +13,7 @@ pub async fn claim(
     limit: u32,
 ) -> Result<Vec<Claimed>> {
     let rows = sqlx::query(
-        "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?1
+        "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?1, leased = 1
          WHERE seq IN (SELECT d.seq FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq
                        WHERE d.state = 'ready' AND d.next_attempt_at <= ?2 AND e.enabled = 1
                        ORDER BY d.next_attempt_at LIMIT ?3)
@@ -86,7 +86,7 @@ pub async fn finish(
             NextStep::RetryAt(at) => ("ready", at),
         };
         let changed = sqlx::query(
-            "UPDATE deliveries SET state = ?, next_attempt_at = ?
+            "UPDATE deliveries SET state = ?, next_attempt_at = ?, leased = 0
              WHERE seq = ? AND attempts = ? AND state = 'ready'",
         )
         .bind(state)
@@ -101,6 +101,16 @@ pub async fn finish(
         }
     }
     Ok(())
+}
+
+/// Hands back every lease: due again now. Only for a store no other process delivers from.
+pub async fn release_leases(conn: &mut SqliteConnection, now: Millis) -> Result<u64> {
+    let n = sqlx::query("UPDATE deliveries SET leased = 0, next_attempt_at = ? WHERE leased = 1 AND state = 'ready'")
+        .bind(now.0)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n)
 }
 
 /// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one.
