@@ -45,14 +45,20 @@ pub async fn serve(
     tracing::info!(team = %team.id, "default team ready");
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_all = stop_tx.clone();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_all.send(true);
+    };
     let deliverer = Deliverer::start(store.clone(), args.delivery(), stop_rx.clone());
-    let recoverer = Recoverer::start(store.clone(), stop_rx);
+    let recoverer = Recoverer::start(store.clone(), stop_rx.clone());
     tokio::spawn(prune_answers(store.clone()));
     let state = AppState {
         chat: Arc::new(Chat::new(store.clone())),
         store: store.clone(),
         allow_private: args.allow_private_destinations,
         trusted_proxies: Arc::new(args.trusted_proxies.clone()),
+        shutdown: stop_rx,
     };
     let app = api::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr = listener.local_addr()?;

@@ -67,12 +67,17 @@ impl FromRequestParts<AppState> for VisitorAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(&parts.headers).ok_or_else(|| {
+        let from_query = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("visitorToken="))
+                .map(str::to_string)
+        });
+        let token = bearer(&parts.headers).map(str::to_string).or(from_query).ok_or_else(|| {
             ApiError::unauthorized("send the visitorToken from POST /visitor/conversations as `Authorization: Bearer <token>`")
         })?;
         let visitor = state
             .store
-            .visitor_by_token_hash(&hash_secret(token))
+            .visitor_by_token_hash(&hash_secret(&token))
             .await?
             .ok_or_else(|| ApiError::unauthorized("the visitor token is not valid"))?;
         if parts.headers.contains_key("x-site-key") {

@@ -9,6 +9,7 @@ pub mod error;
 mod extract;
 mod health;
 mod idempotency;
+mod live;
 mod visitor;
 mod webhooks;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub allow_private: bool,
     /// Proxies whose `X-Forwarded-For` is believed for the visitor's address.
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Turns true when the server stops: long-lived streams end.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The whole HTTP surface.

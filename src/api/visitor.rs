@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/conversations/{id}", get(get_one))
         .route("/conversations/{id}/messages", post(message))
         .route("/conversations/{id}/email", put(email))
+        .route("/conversations/{id}/events", get(super::live::events))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)

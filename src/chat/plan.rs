@@ -84,6 +84,7 @@ impl<'a> Planner<'a> {
         text: String,
     ) -> MessageRecord {
         let message = MessageRecord {
+            seq: 0,
             id: new_id("m_"),
             agent_id,
             user_name,

@@ -101,6 +101,14 @@ pub trait Store: Send + Sync + 'static {
         page: Page,
     ) -> Result<Vec<ConversationSummary>>;
     async fn messages(&self, conversation_seq: i64) -> Result<Vec<MessageRecord>>;
+    /// The conversation's messages after position `after_seq`, oldest first.
+    async fn messages_after(
+        &self,
+        conversation_seq: i64,
+        after_seq: i64,
+    ) -> Result<Vec<MessageRecord>>;
+    /// Conversation changes committed from now on, by any process sharing the store.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LiveChange>;
     /// Whether any visitor of the team has this channel name.
     async fn channel_taken(&self, team_seq: i64, channel_name: &str) -> Result<bool>;
     /// Applies a chat change in one transaction: all of it, or nothing.

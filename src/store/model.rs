@@ -83,6 +83,8 @@ pub struct ConversationSummary {
 
 #[derive(Clone, Debug)]
 pub struct MessageRecord {
+    /// Position in the store (0 until committed): live streams resume after it.
+    pub seq: i64,
     pub id: String,
     /// `None` for the visitor.
     pub agent_id: Option<String>,
@@ -151,6 +153,13 @@ pub enum Step {
         answer: StoredAnswer,
         at: Millis,
     },
+}
+
+/// A conversation changed: published after the commit, to every process sharing the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveChange {
+    pub team_seq: i64,
+    pub conversation_seq: i64,
 }
 
 /// What a commit inserted.

@@ -16,6 +16,8 @@ const TASKS: usize = 6;
 const PER_TASK: usize = 50;
 /// The kill comes once this many messages were acknowledged (of TASKS * PER_TASK).
 const KILL_AFTER: usize = 100;
+/// How long after the restart everything acknowledged must have arrived.
+const RECOVERY: Duration = Duration::from_secs(60);
 
 /// What the burst's tasks share: acknowledged (visitorId, text) pairs and the kill trigger.
 #[derive(Default)]
@@ -58,7 +60,10 @@ fn key_of(r: &Received) -> Option<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_burst_loses_no_acknowledged_event() {
-    let app = Arc::new(TestApp::spawn().await);
+    // A delivery in flight at the kill is leased to the dead process: it is sent again when
+    // the lease (delivery timeout + the server's margin) expires, hence the short timeout.
+    let app = TestApp::builder().delivery_timeout("1s").spawn().await;
+    let app = Arc::new(app);
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), None).await;
     let acks = Arc::new(Acks::default());
@@ -94,20 +99,16 @@ async fn sigkill_mid_burst_loses_no_acknowledged_event() {
     app.restart().await;
     let starts: HashSet<&str> = visitors.iter().map(|v| v.visitor_id.as_str()).collect();
     let reqs = receiver
-        .wait_until(
-            "every acknowledged event",
-            Duration::from_secs(30),
-            |reqs| {
-                let got: HashSet<_> = reqs.iter().filter_map(|r| key_of(r)).collect();
-                let started: HashSet<String> = reqs
-                    .iter()
-                    .map(|r| r.event())
-                    .filter(|e| e["event"] == "start")
-                    .map(|e| e["visitorId"].as_str().unwrap().to_owned())
-                    .collect();
-                acked.is_subset(&got) && starts.iter().all(|s| started.contains(*s))
-            },
-        )
+        .wait_until("every acknowledged event", RECOVERY, |reqs| {
+            let got: HashSet<_> = reqs.iter().filter_map(|r| key_of(r)).collect();
+            let started: HashSet<String> = reqs
+                .iter()
+                .map(|r| r.event())
+                .filter(|e| e["event"] == "start")
+                .map(|e| e["visitorId"].as_str().unwrap().to_owned())
+                .collect();
+            acked.is_subset(&got) && starts.iter().all(|s| started.contains(*s))
+        })
         .await;
     assert_duplicates_share_their_webhook_id(&reqs, &hook.secret);
     for v in &visitors {

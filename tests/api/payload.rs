@@ -211,3 +211,39 @@ pub fn assert_compact(body: &[u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod checks_reject {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "not compact")]
+    fn pretty_json() {
+        assert_compact(b"[{\"a\": 1}]");
+    }
+
+    #[test]
+    fn compact_json_with_spaces_in_strings() {
+        assert_compact(br#"[{"a":"x: \"y z\" "}]"#);
+    }
+
+    #[test]
+    #[should_panic(expected = "milliseconds")]
+    fn times_without_milliseconds() {
+        assert_iso_millis("2016-01-09T11:09:09Z");
+    }
+
+    #[test]
+    #[should_panic(expected = "visitorId")]
+    fn visitor_ids_with_ambiguous_characters() {
+        assert_visitor_id("a3W7EEfSWanTWyGk1");
+    }
+
+    #[test]
+    fn the_seed_example() {
+        assert_iso_millis("2016-01-09T11:09:09.111Z");
+        assert_visitor_id("a3W7EEfSWanTWyGkg");
+        let seed = crate::fixtures::seed_example();
+        check_event(&seed[0]);
+    }
+}

@@ -52,3 +52,14 @@ pub fn valid_signatures(req: &Received, secret: &str) -> usize {
     let expected = sign(secret, id, timestamp, &req.body);
     signatures(req).iter().filter(|s| **s == expected).count()
 }
+
+/// The verifier itself must be right, or every signature check above proves nothing.
+#[test]
+fn sign_matches_the_standard_webhooks_example() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let body = br#"{"test": 2432232314}"#;
+    let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    let expected = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+    assert_eq!(sign(secret, id, "1614265330", body), expected);
+    assert_ne!(sign(secret, id, "1614265331", body), expected);
+}

@@ -121,6 +121,7 @@ async fn apply_step(
             .bind(m.text).bind(m.created_at.0)
             .execute(&mut *conn)
             .await?;
+            done.conversation_seq = Some(conversation);
         }
         Step::InsertEvent {
             id,
@@ -132,6 +133,7 @@ async fn apply_step(
             at,
         } => {
             let conversation = conversation_seq.or(done.conversation_seq);
+            done.conversation_seq = conversation;
             let event_seq: i64 = sqlx::query_scalar(
                 "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
                  VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",

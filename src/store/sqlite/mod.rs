@@ -22,6 +22,8 @@ pub struct SqliteStore {
     writer: Writer,
     /// Wakes the delivery workers after a commit made deliveries due.
     work: Arc<Notify>,
+    /// Tells live streams a conversation changed.
+    live: tokio::sync::broadcast::Sender<LiveChange>,
 }
 
 impl SqliteStore {
@@ -46,6 +48,7 @@ impl SqliteStore {
             read,
             writer: Writer::start(conn),
             work: Arc::new(Notify::new()),
+            live: tokio::sync::broadcast::channel(1024).0,
         })
     }
 
@@ -319,6 +322,25 @@ impl Store for SqliteStore {
         Ok(rows.iter().map(reads::message).collect())
     }
 
+    async fn messages_after(
+        &self,
+        conversation_seq: i64,
+        after_seq: i64,
+    ) -> Result<Vec<MessageRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM messages WHERE conversation_seq = ? AND seq > ? ORDER BY seq",
+        )
+        .bind(conversation_seq)
+        .bind(after_seq)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(reads::message).collect())
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LiveChange> {
+        self.live.subscribe()
+    }
+
     async fn channel_taken(&self, team_seq: i64, channel_name: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM visitors WHERE team_seq = ? AND channel_name = ?",
@@ -331,9 +353,16 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, c: Commit) -> Result<Committed> {
+        let team = c.team_seq;
         let done = self.one(move |conn| commit::apply(conn, c).boxed()).await?;
         if done.deliveries > 0 {
             self.work.notify_one();
+        }
+        if let Some(conversation_seq) = done.conversation_seq {
+            let _ = self.live.send(LiveChange {
+                team_seq: team,
+                conversation_seq,
+            });
         }
         Ok(done)
     }

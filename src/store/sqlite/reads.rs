@@ -64,6 +64,7 @@ pub fn conversation(r: &SqliteRow) -> Result<ConversationRecord> {
 
 pub fn message(r: &SqliteRow) -> MessageRecord {
     MessageRecord {
+        seq: r.get("seq"),
         id: r.get("id"),
         agent_id: r.get("agent_id"),
         user_name: r.get("user_name"),

@@ -1,0 +1,113 @@
+//! `GET /visitor/conversations/{id}/events`: a Server-Sent Events stream of the conversation's
+//! new messages and status changes, resumable with `Last-Event-ID` (the last message's id).
+//! Changes arrive through the store, so a change made through any process sharing it shows up.
+
+use super::auth::VisitorAuth;
+use super::{ApiError, ApiResult, AppState};
+use crate::chat::MessageOut;
+use crate::domain::ConversationStatus;
+use crate::store::{ConversationRecord, LiveChange, Store};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde_json::json;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc, watch};
+
+pub async fn events(
+    State(s): State<AppState>,
+    VisitorAuth(v): VisitorAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let c = match s.store.conversation(v.team_seq, &id).await? {
+        Some(c) if c.visitor_seq == v.seq => c,
+        _ => return Err(ApiError::not_found("conversation")),
+    };
+    let last = match headers
+        .get("last-event-id")
+        .map(|h| h.to_str().unwrap_or(""))
+    {
+        None | Some("") => 0,
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request("Last-Event-ID is not an id this stream sent"))?,
+    };
+    let changes = s.store.subscribe(); // before the first read: nothing slips between
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(feed(
+        s.store.clone(),
+        c,
+        last,
+        changes,
+        tx,
+        s.shutdown.clone(),
+    ));
+    let stream =
+        futures::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+        );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Sends what is new, then waits for the next change of this conversation.
+async fn feed(
+    store: Arc<dyn Store>,
+    c: ConversationRecord,
+    mut last: i64,
+    mut changes: broadcast::Receiver<LiveChange>,
+    tx: mpsc::Sender<Event>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut status: Option<ConversationStatus> = None;
+    loop {
+        let Ok(Some(now)) = store.conversation(c.team_seq, &c.id).await else {
+            return;
+        };
+        if status != Some(now.status) {
+            status = Some(now.status);
+            let e = Event::default()
+                .event("status")
+                .data(json!({"status": now.status.as_str()}).to_string());
+            if tx.send(e).await.is_err() {
+                return;
+            }
+        }
+        let Ok(messages) = store.messages_after(c.seq, last).await else {
+            return;
+        };
+        for m in messages {
+            last = m.seq;
+            let mut data =
+                serde_json::to_value(MessageOut::new(&c.id, &m)).expect("messages serialize");
+            data["from"] = if m.agent_id.is_some() {
+                "agent"
+            } else {
+                "visitor"
+            }
+            .into();
+            let e = Event::default()
+                .event("message")
+                .id(m.seq.to_string())
+                .data(data.to_string());
+            if tx.send(e).await.is_err() {
+                return;
+            }
+        }
+        loop {
+            tokio::select! {
+                change = changes.recv() => match change {
+                    Ok(ch) if ch.conversation_seq == c.seq => break,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = shutdown.changed() => return,
+                _ = tx.closed() => return,
+            }
+        }
+    }
+}
