@@ -2,6 +2,7 @@
 //! is the next backend), each with its own migrations folder.
 
 mod model;
+mod rows;
 pub mod sqlite;
 
 pub use model::*;

@@ -5,6 +5,7 @@ mod outbox;
 mod reads;
 mod writer;
 
+use super::rows;
 use super::*;
 use crate::domain::Millis;
 use futures::FutureExt;
@@ -80,7 +81,7 @@ impl Store for SqliteStore {
         let r = sqlx::query("SELECT * FROM teams WHERE is_default = 1")
             .fetch_optional(&self.read)
             .await?;
-        Ok(r.as_ref().map(reads::team))
+        Ok(r.as_ref().map(rows::team))
     }
 
     async fn create_team(&self, t: NewTeam) -> Result<Team> {
@@ -98,7 +99,7 @@ impl Store for SqliteStore {
                 .bind(t.created_at.0)
                 .fetch_one(c)
                 .await?;
-                Ok(reads::team(&r))
+                Ok(rows::team(&r))
             }
             .boxed()
         })
@@ -110,7 +111,7 @@ impl Store for SqliteStore {
             .bind(hash)
             .fetch_optional(&self.read)
             .await?;
-        Ok(r.as_ref().map(reads::team))
+        Ok(r.as_ref().map(rows::team))
     }
 
     async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>> {
@@ -118,7 +119,7 @@ impl Store for SqliteStore {
             .bind(site_key)
             .fetch_optional(&self.read)
             .await?;
-        Ok(r.as_ref().map(reads::team))
+        Ok(r.as_ref().map(rows::team))
     }
 
     async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool> {
@@ -200,7 +201,7 @@ impl Store for SqliteStore {
                 .bind(e.enabled).bind(e.secret).bind(e.created_at.0)
                 .fetch_one(c)
                 .await?;
-                Ok(reads::endpoint(&r))
+                Ok(rows::endpoint(&r))
             }
             .boxed()
         })
@@ -213,7 +214,7 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
-        Ok(r.as_ref().map(reads::endpoint))
+        Ok(r.as_ref().map(rows::endpoint))
     }
 
     async fn endpoints(&self, team_seq: i64, page: Page) -> Result<Vec<Endpoint>> {
@@ -225,7 +226,7 @@ impl Store for SqliteStore {
         .bind(page.limit as i64)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.iter().map(reads::endpoint).collect())
+        Ok(rows.iter().map(rows::endpoint).collect())
     }
 
     async fn update_endpoint(&self, e: Endpoint) -> Result<()> {
@@ -269,7 +270,7 @@ impl Store for SqliteStore {
             .bind(hash)
             .fetch_optional(&self.read)
             .await?;
-        r.as_ref().map(reads::visitor).transpose()
+        r.as_ref().map(rows::visitor).transpose()
     }
 
     async fn visitor(&self, visitor_seq: i64) -> Result<Option<VisitorRecord>> {
@@ -277,7 +278,7 @@ impl Store for SqliteStore {
             .bind(visitor_seq)
             .fetch_optional(&self.read)
             .await?;
-        r.as_ref().map(reads::visitor).transpose()
+        r.as_ref().map(rows::visitor).transpose()
     }
 
     async fn latest_conversation(
@@ -291,7 +292,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.read)
         .await?;
         let Some(r) = r else { return Ok(None) };
-        let conversation = reads::conversation(&r)?;
+        let conversation = rows::conversation(&r)?;
         let messages = self.messages(conversation.seq).await?;
         Ok(Some((conversation, messages)))
     }
@@ -302,7 +303,7 @@ impl Store for SqliteStore {
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
-        r.as_ref().map(reads::conversation).transpose()
+        r.as_ref().map(rows::conversation).transpose()
     }
 
     async fn conversations(
@@ -319,7 +320,7 @@ impl Store for SqliteStore {
             .bind(conversation_seq)
             .fetch_all(&self.read)
             .await?;
-        Ok(rows.iter().map(reads::message).collect())
+        Ok(rows.iter().map(rows::message).collect())
     }
 
     async fn messages_after(
@@ -334,7 +335,7 @@ impl Store for SqliteStore {
         .bind(after_seq)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.iter().map(reads::message).collect())
+        Ok(rows.iter().map(rows::message).collect())
     }
 
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LiveChange> {
@@ -459,7 +460,7 @@ impl Store for SqliteStore {
             .bind(delivery_seq)
             .fetch_all(&self.read)
             .await?;
-        Ok(rows.iter().map(reads::attempt).collect())
+        Ok(rows.iter().map(rows::attempt).collect())
     }
 
     async fn event_body(&self, delivery_seq: i64) -> Result<String> {
