@@ -49,6 +49,9 @@ pub struct StoreArgs {
     /// Use this database instead of the embedded store.
     #[arg(long, env = "PALAVER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Most connections to PostgreSQL from this process (the embedded store ignores it).
+    #[arg(long, env = "PALAVER_DATABASE_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub database_pool_size: u32,
 }
 
 impl StoreArgs {

@@ -35,7 +35,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: TeamCommand::Create { name, store: s },
         } => {
             std::fs::create_dir_all(&s.data_dir)?;
-            let store = store::open(&s.url()).await?;
+            let store = store::open(&s.url(), s.database_pool_size).await?;
             let team = server::create_team(&*store, &name).await?;
             println!("{team}");
             Ok(())

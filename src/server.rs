@@ -31,7 +31,7 @@ pub async fn serve(
         )
     })?;
     let _lock = lock_data_dir(&args.store.data_dir)?;
-    let store = store::open(&args.store.url())
+    let store = store::open(&args.store.url(), args.store.database_pool_size)
         .await
         .context("cannot open the store")?;
     let released = store.release_leases(Millis::now()).await?;

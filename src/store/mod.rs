@@ -2,6 +2,7 @@
 //! is the next backend), each with its own migrations folder.
 
 mod model;
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 
@@ -155,8 +156,12 @@ pub trait Store: Send + Sync + 'static {
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool>;
 }
 
-/// Opens the store a URL names: `sqlite://path` (or a plain path).
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    let store = sqlite::SqliteStore::open(url).await?;
-    Ok(Arc::new(store))
+/// Opens the store a URL names: `postgres://…` (with a pool of at most `pool_size`
+/// connections) or `sqlite://path` (or a plain path).
+pub async fn open(url: &str, pool_size: u32) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::open(url, pool_size).await?))
+    } else {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    }
 }

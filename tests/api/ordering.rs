@@ -1,5 +1,5 @@
 //! Per-channel order: a channel's events reach an endpoint in the order they were acknowledged,
-//! while channels proceed in parallel.
+//! each only after the previous one was answered, while channels proceed in parallel.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use crate::checks::check_request;
 use crate::fixtures::named;
 use crate::helpers::TestApp;
 use crate::payload::texts;
-use crate::receiver::{Receiver, Reply};
+use crate::receiver::{Received, Receiver, Reply};
 
 const VISITORS: usize = 20;
 const MESSAGES: usize = 10;
@@ -55,10 +55,20 @@ async fn each_channel_receives_its_events_in_acknowledgement_order() {
         "one delivery per event, no duplicates without failures"
     );
     let mut per_visitor: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
+    let mut last_of: HashMap<String, &Arc<Received>> = HashMap::new();
     for r in &reqs {
         check_request(r, &hook.secret);
         let event = r.event();
         let visitor = event["visitorId"].as_str().unwrap().to_owned();
+        if let Some(prev) = last_of.insert(visitor.clone(), r) {
+            let answered = prev.answered_at.get().expect("answered");
+            assert!(
+                r.at >= *answered,
+                "channel {visitor}: request #{} was sent before #{} was answered",
+                r.seq,
+                prev.seq
+            );
+        }
         per_visitor.entry(visitor).or_default().push(event);
     }
     assert_eq!(per_visitor.len(), VISITORS);

@@ -2,7 +2,7 @@
 //! script (a queue of replies, then a default reply).
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -33,7 +33,10 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When the request arrived.
     pub at: Instant,
+    /// When the receiver's answer was ready (unset while it hangs).
+    pub answered_at: OnceLock<Instant>,
 }
 
 impl Received {
@@ -215,19 +218,21 @@ async fn record(
     body: Bytes,
 ) -> Response {
     let at = Instant::now();
-    let seq = {
+    let received = {
         let mut log = shared.log.lock().unwrap();
-        let seq = log.len();
         let path = uri.path().to_owned();
-        log.push(Arc::new(Received {
-            seq,
+        let received = Arc::new(Received {
+            seq: log.len(),
             path,
             headers,
             body,
             at,
-        }));
-        seq
+            answered_at: OnceLock::new(),
+        });
+        log.push(received.clone());
+        received
     };
+    let seq = received.seq;
     shared.count.send_replace(seq + 1);
     let scripted = shared.script.lock().unwrap().pop_front();
     let reply = scripted.unwrap_or_else(|| shared.default.lock().unwrap().clone());
@@ -241,5 +246,6 @@ async fn record(
         }
     };
     let status = StatusCode::from_u16(status).expect("valid status");
+    let _ = received.answered_at.set(Instant::now());
     (status, format!("receiver says {status} to request {seq}")).into_response()
 }

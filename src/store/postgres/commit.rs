@@ -1,0 +1,202 @@
+//! Applying a chat [`Commit`] in one PostgreSQL transaction, with the lane lock that keeps
+//! fan-out and promotion of one lane from racing between processes.
+
+use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
+use sqlx::PgConnection;
+
+fn unique_as(kind: ConflictKind) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match e.as_database_error() {
+        Some(d) if d.is_unique_violation() => StoreError::Conflict(kind),
+        _ => StoreError::Db(e),
+    }
+}
+
+/// Serializes, until the transaction ends, every change to the lanes named `lane`.
+pub async fn lock_lane(conn: &mut PgConnection, lane: &str) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(lane)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn apply(conn: &mut PgConnection, c: Commit) -> Result<Committed> {
+    let mut done = Committed::default();
+    for step in c.steps {
+        apply_step(conn, c.team_seq, step, &mut done).await?;
+    }
+    Ok(done)
+}
+
+async fn apply_step(
+    conn: &mut PgConnection,
+    team: i64,
+    step: Step,
+    done: &mut Committed,
+) -> Result<()> {
+    match step {
+        Step::InsertVisitor {
+            id,
+            name,
+            channel_name,
+            identity,
+            token_hash,
+            at,
+        } => {
+            let identity = serde_json::to_string(&identity).expect("identity serializes");
+            let seq = sqlx::query_scalar(
+                "INSERT INTO visitors (id, team_seq, name, channel_name, identity, token_hash, version, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING seq",
+            )
+            .bind(id).bind(team).bind(name).bind(channel_name).bind(identity).bind(token_hash).bind(at.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(unique_as(ConflictKind::ChannelName))?;
+            done.visitor_seq = Some(seq);
+        }
+        Step::CheckVisitor { seq, version } => {
+            let n = sqlx::query(
+                "UPDATE visitors SET version = version + 1 WHERE seq = $1 AND version = $2",
+            )
+            .bind(seq)
+            .bind(version)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(StoreError::Conflict(ConflictKind::VisitorVersion));
+            }
+            done.visitor_seq = Some(seq);
+        }
+        Step::UpdateIdentity { seq, identity } => {
+            let identity = serde_json::to_string(&identity).expect("identity serializes");
+            sqlx::query("UPDATE visitors SET identity = $1 WHERE seq = $2")
+                .bind(identity)
+                .bind(seq)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Step::InsertConversation {
+            id,
+            visitor_seq,
+            at,
+        } => {
+            let visitor = visitor_seq
+                .or(done.visitor_seq)
+                .ok_or(StoreError::NotFound)?;
+            let seq = sqlx::query_scalar(
+                "INSERT INTO conversations (id, team_seq, visitor_seq, status, started_at)
+                 VALUES ($1, $2, $3, 'waiting', $4) RETURNING seq",
+            )
+            .bind(id)
+            .bind(team)
+            .bind(visitor)
+            .bind(at.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(unique_as(ConflictKind::ActiveConversation))?;
+            done.conversation_seq = Some(seq);
+        }
+        Step::UpdateConversation {
+            seq,
+            status,
+            agent_id,
+            agent,
+            ended_at,
+        } => {
+            let seq = seq.or(done.conversation_seq).ok_or(StoreError::NotFound)?;
+            sqlx::query("UPDATE conversations SET status = $1, agent_id = $2, agent = $3, ended_at = $4 WHERE seq = $5")
+                .bind(status.as_str()).bind(agent_id).bind(agent).bind(ended_at.map(|t| t.0)).bind(seq)
+                .execute(&mut *conn)
+                .await
+                .map_err(unique_as(ConflictKind::ActiveConversation))?;
+            done.conversation_seq = Some(seq);
+        }
+        Step::InsertMessage {
+            conversation_seq,
+            message: m,
+        } => {
+            let conversation = conversation_seq
+                .or(done.conversation_seq)
+                .ok_or(StoreError::NotFound)?;
+            sqlx::query(
+                "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(m.id).bind(conversation).bind(m.agent_id).bind(m.user_name).bind(m.user_picture)
+            .bind(m.text).bind(m.created_at.0)
+            .execute(&mut *conn)
+            .await?;
+            done.conversation_seq = Some(conversation);
+        }
+        Step::InsertEvent {
+            id,
+            conversation_seq,
+            name,
+            bit,
+            lane,
+            body,
+            at,
+        } => {
+            let conversation = conversation_seq.or(done.conversation_seq);
+            done.conversation_seq = conversation;
+            let event_seq: i64 = sqlx::query_scalar(
+                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+            )
+            .bind(id)
+            .bind(team)
+            .bind(conversation)
+            .bind(name)
+            .bind(at.0)
+            .bind(body)
+            .fetch_one(&mut *conn)
+            .await?;
+            lock_lane(conn, &lane).await?;
+            done.deliveries += fan_out(conn, team, event_seq, bit, &lane, at.0).await?;
+        }
+        Step::SaveAnswer { key, answer, at } => {
+            sqlx::query(
+                "INSERT INTO idempotency (team_seq, key, fingerprint, status, body, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(team)
+            .bind(key)
+            .bind(answer.fingerprint)
+            .bind(answer.status as i64)
+            .bind(answer.body)
+            .bind(at.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(unique_as(ConflictKind::IdempotencyKey))?;
+        }
+    }
+    Ok(())
+}
+
+/// One delivery per enabled endpoint subscribed to the event: `ready` when its lane is free,
+/// else `waiting`. The caller holds the lane lock.
+async fn fan_out(
+    conn: &mut PgConnection,
+    team: i64,
+    event_seq: i64,
+    bit: i64,
+    lane: &str,
+    now: i64,
+) -> Result<u64> {
+    let n = sqlx::query(
+        "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
+         SELECT 'msg_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24), e.seq, $1, $2,
+                CASE WHEN EXISTS (SELECT 1 FROM deliveries d
+                                  WHERE d.endpoint_seq = e.seq AND d.lane = $2
+                                    AND d.state IN ('ready', 'waiting'))
+                     THEN 'waiting' ELSE 'ready' END,
+                $3, $3
+         FROM endpoints e WHERE e.team_seq = $4 AND e.enabled AND (e.events & $5) <> 0",
+    )
+    .bind(event_seq).bind(lane).bind(now).bind(team).bind(bit)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n)
+}

@@ -1,0 +1,262 @@
+//! The outbox on PostgreSQL: claims with `FOR UPDATE SKIP LOCKED` under a lease, fenced
+//! outcomes, lane promotion under the lane lock, redelivery and recovery.
+
+use super::super::rows::Columns;
+use super::super::{Claimed, Endpoint, NextStep, Outcome, Result};
+use super::commit::lock_lane;
+use crate::domain::Millis;
+use sqlx::{PgConnection, Row};
+
+/// Claims up to `limit` due deliveries of enabled endpoints; rows another process is claiming
+/// are skipped, not waited for.
+pub async fn claim(
+    conn: &mut PgConnection,
+    now: Millis,
+    lease_until: Millis,
+    limit: u32,
+) -> Result<Vec<Claimed>> {
+    let rows = sqlx::query(
+        "WITH due AS (
+             SELECT d.seq FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq
+             WHERE d.state = 'ready' AND d.next_attempt_at <= $1 AND e.enabled
+             ORDER BY d.next_attempt_at LIMIT $3
+             FOR UPDATE OF d SKIP LOCKED)
+         UPDATE deliveries d
+            SET attempts = d.attempts + 1, tries = d.tries + 1, next_attempt_at = $2, leased = true
+           FROM due, endpoints e, events ev
+          WHERE d.seq = due.seq AND e.seq = d.endpoint_seq AND ev.seq = d.event_seq
+         RETURNING d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
+                   e.previous_secret, e.previous_secret_until, ev.body",
+    )
+    .bind(now.0)
+    .bind(lease_until.0)
+    .bind(limit as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let mut secrets = vec![r.text("secret")];
+            if let (Some(prev), Some(until)) = (
+                r.opt_text("previous_secret"),
+                r.opt_int("previous_secret_until"),
+            ) && until > now.0
+            {
+                secrets.push(prev);
+            }
+            Claimed {
+                seq: r.int("seq"),
+                id: r.text("id"),
+                endpoint_seq: r.int("endpoint_seq"),
+                lane: r.text("lane"),
+                attempt: r.int("attempts"),
+                tries: r.int("tries"),
+                url: r.text("url"),
+                secrets,
+                body: r.text("body"),
+            }
+        })
+        .collect())
+}
+
+/// Records each attempt; applies its consequence only if the lease is still this attempt's.
+/// Answers whether a lane moved on (other processes may have work).
+pub async fn finish(
+    conn: &mut PgConnection,
+    mut outcomes: Vec<Outcome>,
+    now: Millis,
+) -> Result<bool> {
+    // Lane locks are always taken in lane order, so two processes finishing cannot deadlock.
+    outcomes.sort_by(|a, b| a.claimed.lane.cmp(&b.claimed.lane));
+    let mut moved = false;
+    for o in outcomes {
+        let a = &o.attempt;
+        sqlx::query(
+            "INSERT INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (delivery_seq, n) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code,
+                duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error, response_body = EXCLUDED.response_body",
+        )
+        .bind(o.claimed.seq).bind(a.n).bind(a.at.0).bind(a.status_code.map(i64::from))
+        .bind(a.duration_ms).bind(&a.error).bind(&a.response_body)
+        .execute(&mut *conn)
+        .await?;
+        let (state, next) = match o.next {
+            NextStep::Delivered => ("delivered", now),
+            NextStep::Failed => ("failed", now),
+            NextStep::RetryAt(at) => ("ready", at),
+        };
+        if state != "ready" {
+            lock_lane(conn, &o.claimed.lane).await?;
+        }
+        let changed = sqlx::query(
+            "UPDATE deliveries SET state = $1, next_attempt_at = $2, leased = false
+             WHERE seq = $3 AND attempts = $4 AND state = 'ready'",
+        )
+        .bind(state)
+        .bind(next.0)
+        .bind(o.claimed.seq)
+        .bind(o.claimed.attempt)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if changed == 1 && state != "ready" {
+            moved |= promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now).await?;
+        }
+    }
+    Ok(moved)
+}
+
+/// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one. The caller
+/// holds the lane lock.
+pub async fn promote(
+    conn: &mut PgConnection,
+    endpoint_seq: i64,
+    lane: &str,
+    now: Millis,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE deliveries SET state = 'ready', next_attempt_at = $3
+         WHERE seq = (SELECT seq FROM deliveries WHERE endpoint_seq = $1 AND lane = $2 AND state = 'waiting'
+                      ORDER BY seq LIMIT 1)
+           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_seq = $1 AND lane = $2 AND state = 'ready')",
+    )
+    .bind(endpoint_seq)
+    .bind(lane)
+    .bind(now.0)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+/// A sample event for one endpoint, in a lane of its own.
+pub async fn enqueue_test(
+    conn: &mut PgConnection,
+    e: &Endpoint,
+    body: String,
+    now: Millis,
+) -> Result<String> {
+    let event_seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
+         VALUES ($1, $2, NULL, 'messageAgent', $3, $4) RETURNING seq",
+    )
+    .bind(crate::domain::new_id("evt_"))
+    .bind(e.team_seq)
+    .bind(now.0)
+    .bind(body)
+    .fetch_one(&mut *conn)
+    .await?;
+    let id = crate::domain::new_id("msg_");
+    sqlx::query(
+        "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, 'ready', $5, $5)",
+    )
+    .bind(&id).bind(e.seq).bind(event_seq).bind(format!("test:{id}")).bind(now.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Queues a delivered or failed delivery again, behind its lane's pending ones.
+pub async fn redeliver(conn: &mut PgConnection, seq: i64, now: Millis) -> Result<()> {
+    let lane: Option<String> = sqlx::query_scalar("SELECT lane FROM deliveries WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(lane) = lane else { return Ok(()) };
+    lock_lane(conn, &lane).await?;
+    let row = sqlx::query(
+        "UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = $1
+         WHERE seq = $2 AND state IN ('delivered', 'failed') RETURNING endpoint_seq",
+    )
+    .bind(now.0)
+    .bind(seq)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(r) = row {
+        promote(conn, r.get(0), &lane, now).await?;
+    }
+    Ok(())
+}
+
+/// Records a recovery of an endpoint's failed deliveries since `since`.
+pub async fn create_recovery(
+    conn: &mut PgConnection,
+    endpoint_seq: i64,
+    since: Millis,
+    now: Millis,
+) -> Result<u64> {
+    let (count, upto): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(seq) FROM deliveries WHERE endpoint_seq = $1 AND state = 'failed' AND created_at >= $2",
+    )
+    .bind(endpoint_seq)
+    .bind(since.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    if let Some(upto) = upto {
+        sqlx::query("INSERT INTO recoveries (endpoint_seq, since, after_seq, upto_seq, created_at) VALUES ($1, $2, 0, $3, $4)")
+            .bind(endpoint_seq).bind(since.0).bind(upto).bind(now.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(count as u64)
+}
+
+/// Queues the next `batch` failed deliveries of the oldest recovery no other process is working.
+pub async fn recovery_step(conn: &mut PgConnection, now: Millis, batch: u32) -> Result<bool> {
+    let Some(r) = sqlx::query(
+        "SELECT seq, endpoint_seq, since, after_seq, upto_seq FROM recoveries ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(false);
+    };
+    let (rseq, endpoint, since, after, upto) = (
+        r.int("seq"),
+        r.int("endpoint_seq"),
+        r.int("since"),
+        r.int("after_seq"),
+        r.int("upto_seq"),
+    );
+    let page: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT seq, lane FROM deliveries
+         WHERE endpoint_seq = $1 AND seq > $2 AND seq <= $3 AND state = 'failed' AND created_at >= $4
+         ORDER BY seq LIMIT $5",
+    )
+    .bind(endpoint).bind(after).bind(upto).bind(since).bind(batch as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut lanes: Vec<&str> = page.iter().map(|(_, l)| l.as_str()).collect();
+    lanes.sort_unstable();
+    lanes.dedup();
+    for lane in &lanes {
+        lock_lane(conn, lane).await?;
+    }
+    let seqs: Vec<i64> = page.iter().map(|(s, _)| *s).collect();
+    sqlx::query("UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = $1 WHERE seq = ANY($2)")
+        .bind(now.0)
+        .bind(&seqs)
+        .execute(&mut *conn)
+        .await?;
+    for lane in lanes {
+        promote(conn, endpoint, lane, now).await?;
+    }
+    match page.last() {
+        Some((last, _)) if page.len() == batch as usize => {
+            sqlx::query("UPDATE recoveries SET after_seq = $1 WHERE seq = $2")
+                .bind(last)
+                .bind(rseq)
+                .execute(&mut *conn)
+                .await?;
+        }
+        _ => {
+            sqlx::query("DELETE FROM recoveries WHERE seq = $1")
+                .bind(rseq)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(true)
+}
