@@ -34,6 +34,8 @@ impl Default for DeliveryConfig {
 
 /// Most deliveries claimed in one go.
 const CLAIM_BATCH: usize = 128;
+/// How long past the attempt's timeout a claim stays leased: time to record the outcome.
+const LEASE_MARGIN: Duration = Duration::from_secs(10);
 /// The safety-net poll when nothing signals.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -80,7 +82,7 @@ async fn dispatch(
     let recorder = tokio::spawn(record(store.clone(), done_rx));
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let work = store.work_signal();
-    let lease = config.timeout + Duration::from_secs(30);
+    let lease = config.timeout + LEASE_MARGIN;
     while !*shutdown.borrow() {
         let free = slots.available_permits().min(CLAIM_BATCH);
         let mut claimed = Vec::new();

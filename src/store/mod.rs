@@ -5,6 +5,7 @@ mod model;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod testdb;
 
 pub use model::*;
 
@@ -165,3 +166,6 @@ pub async fn open(url: &str, pool_size: u32) -> Result<Arc<dyn Store>> {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
     }
 }
+
+#[cfg(test)]
+mod tests;

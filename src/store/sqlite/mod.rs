@@ -499,6 +499,3 @@ impl Store for SqliteStore {
         Ok(more)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,20 +1,66 @@
-//! The outbox's SQL against a real SQLite file: lanes, claims, leases, fencing, recovery.
+//! The outbox's SQL against real stores: lanes, claims, leases, fencing, recovery. Each test runs
+//! on a SQLite file, and on a fresh PostgreSQL database when `PALAVER_TEST_DATABASE_URL` is set.
 
-use super::SqliteStore;
+use super::testdb::{self, TempDatabase};
 use crate::domain::{EventName, Millis};
 use crate::store::*;
 
-struct Fixture {
-    store: SqliteStore,
-    team: i64,
-    _dir: tempfile::TempDir,
+/// Where a test's store lives; dropping it removes it.
+enum Place {
+    Sqlite(tempfile::TempDir),
+    Postgres(TempDatabase),
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
-        .await
-        .unwrap();
+impl Place {
+    fn url(&self) -> String {
+        match self {
+            Place::Sqlite(dir) => dir.path().join("t.db").to_str().unwrap().to_string(),
+            Place::Postgres(db) => db.url.clone(),
+        }
+    }
+}
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    team: i64,
+    place: Place,
+}
+
+/// Runs each test on SQLite, and on PostgreSQL if configured.
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_store {
+            $(#[tokio::test] async fn $name() { super::$name(super::fixture(false).await.unwrap()).await })*
+        }
+        mod postgres_store {
+            $(#[tokio::test] async fn $name() {
+                if let Some(f) = super::fixture(true).await { super::$name(f).await }
+            })*
+        }
+    };
+}
+
+on_every_store!(
+    only_the_head_of_each_lane_is_claimed,
+    filters_and_disabled_endpoints_get_nothing,
+    retries_wait_for_their_time_and_expired_leases_are_taken_over,
+    a_failed_delivery_unblocks_its_lane_and_recovery_requeues_it,
+    recovery_works_in_batches_and_resumes,
+    redelivery_keeps_the_id,
+);
+
+async fn fixture(postgres: bool) -> Option<Fixture> {
+    let place = if postgres {
+        let server = testdb::server_url()?;
+        Place::Postgres(
+            TempDatabase::create(&server)
+                .await
+                .expect("create a test database"),
+        )
+    } else {
+        Place::Sqlite(tempfile::tempdir().unwrap())
+    };
+    let store = open(&place.url(), 4).await.unwrap();
     let team = store
         .create_team(NewTeam {
             id: "t_1".into(),
@@ -26,11 +72,11 @@ async fn fixture() -> Fixture {
         })
         .await
         .unwrap();
-    Fixture {
+    Some(Fixture {
         store,
         team: team.seq,
-        _dir: dir,
-    }
+        place,
+    })
 }
 
 impl Fixture {
@@ -95,9 +141,7 @@ fn outcome(c: &Claimed, next: NextStep) -> Outcome {
 
 const ALL: i64 = 0b111111;
 
-#[tokio::test]
-async fn only_the_head_of_each_lane_is_claimed() {
-    let f = fixture().await;
+async fn only_the_head_of_each_lane_is_claimed(f: Fixture) {
     let (a, b) = (f.endpoint("a", ALL).await, f.endpoint("b", ALL).await);
     assert_eq!(f.event("v1", EventName::Start, "[1]").await, 2);
     f.event("v1", EventName::MessageVisitor, "[2]").await;
@@ -135,9 +179,7 @@ async fn only_the_head_of_each_lane_is_claimed() {
     );
 }
 
-#[tokio::test]
-async fn filters_and_disabled_endpoints_get_nothing() {
-    let f = fixture().await;
+async fn filters_and_disabled_endpoints_get_nothing(f: Fixture) {
     f.endpoint("ends", EventName::End.bit()).await;
     let mut off = f.endpoint("off", ALL).await;
     off.enabled = false;
@@ -146,9 +188,7 @@ async fn filters_and_disabled_endpoints_get_nothing() {
     assert_eq!(f.event("v", EventName::End, "[2]").await, 1);
 }
 
-#[tokio::test]
-async fn retries_wait_for_their_time_and_expired_leases_are_taken_over() {
-    let f = fixture().await;
+async fn retries_wait_for_their_time_and_expired_leases_are_taken_over(f: Fixture) {
     f.endpoint("a", ALL).await;
     f.event("v", EventName::Start, "[1]").await;
     let c = f.claim_at(2000).await.remove(0);
@@ -206,9 +246,7 @@ async fn retries_wait_for_their_time_and_expired_leases_are_taken_over() {
     );
 }
 
-#[tokio::test]
-async fn a_failed_delivery_unblocks_its_lane_and_recovery_requeues_it() {
-    let f = fixture().await;
+async fn a_failed_delivery_unblocks_its_lane_and_recovery_requeues_it(f: Fixture) {
     let e = f.endpoint("a", ALL).await;
     f.event("v", EventName::Start, "[1]").await;
     f.event("v", EventName::MessageVisitor, "[2]").await;
@@ -239,9 +277,7 @@ async fn a_failed_delivery_unblocks_its_lane_and_recovery_requeues_it() {
     assert_eq!((again.body.as_str(), again.tries), ("[1]", 1));
 }
 
-#[tokio::test]
-async fn recovery_works_in_batches_and_resumes() {
-    let f = fixture().await;
+async fn recovery_works_in_batches_and_resumes(f: Fixture) {
     let e = f.endpoint("a", ALL).await;
     for i in 0..5 {
         f.event(&format!("v{i}"), EventName::Start, "[0]").await;
@@ -262,8 +298,7 @@ async fn recovery_works_in_batches_and_resumes() {
     assert!(f.store.recovery_step(Millis(3000), 2).await.unwrap());
     assert_eq!(f.claim_at(4000).await.len(), 2);
     // Another store on the same file (as after a restart) finishes the rest.
-    let path = f._dir.path().join("t.db");
-    let restarted = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    let restarted = open(&f.place.url(), 2).await.unwrap();
     while restarted.recovery_step(Millis(4000), 2).await.unwrap() {}
     assert_eq!(
         restarted
@@ -275,9 +310,7 @@ async fn recovery_works_in_batches_and_resumes() {
     );
 }
 
-#[tokio::test]
-async fn redelivery_keeps_the_id() {
-    let f = fixture().await;
+async fn redelivery_keeps_the_id(f: Fixture) {
     f.endpoint("a", ALL).await;
     f.event("v", EventName::Start, "[1]").await;
     let c = f.claim_at(2000).await.remove(0);
