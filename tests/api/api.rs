@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::client::{ApiResponse, Auth, Call};
 use crate::helpers::TestApp;
+use crate::sse::SseStream;
 
 /// The answer of `POST /visitor/conversations`.
 #[derive(Clone, Debug)]
@@ -149,6 +150,21 @@ impl TestApp {
         let path = format!("/api/v1/visitor/conversations/{conv}");
         let call = self.call(Method::GET, &path).bearer(token);
         call.send().await.expect_json(200)
+    }
+
+    /// `GET /visitor/conversations/{conv}/events`, the visitor's live stream.
+    pub fn visitor_events_call(&self, token: &str, conv: &str) -> Call<'_> {
+        let path = format!("/api/v1/visitor/conversations/{conv}/events");
+        self.call(Method::GET, &path).bearer(token)
+    }
+
+    /// Opens the visitor's live stream, resuming after `last_event_id` if given.
+    pub async fn visitor_events(&self, token: &str, conv: &str, last: Option<&str>) -> SseStream {
+        let mut call = self.visitor_events_call(token, conv);
+        if let Some(id) = last {
+            call = call.header("last-event-id", id);
+        }
+        call.sse().await
     }
 
     pub fn set_email_call(&self, token: &str, conv: &str, email: &str) -> Call<'_> {

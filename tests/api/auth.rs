@@ -6,6 +6,13 @@ use serde_json::json;
 use crate::api::VisitorStart;
 use crate::client::{Auth, Call};
 use crate::scene::Scene;
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(
+    missing_or_bad_api_key_is_401,
+    missing_or_bad_site_key_is_401,
+    missing_or_bad_visitor_token_is_401,
+);
 
 /// The credentials that must not open the team API.
 fn bad_team_auths(s: &Scene, site_key: &str) -> Vec<Auth> {
@@ -19,9 +26,8 @@ fn bad_team_auths(s: &Scene, site_key: &str) -> Vec<Auth> {
     ]
 }
 
-#[tokio::test]
-async fn missing_or_bad_api_key_is_401() {
-    let mut s = Scene::new().await;
+async fn missing_or_bad_api_key_is_401(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let site_key = s.app.site_key().await;
     let conv = s.conv().to_owned();
     let body = json!({ "url": s.receiver.url() });
@@ -49,9 +55,8 @@ async fn missing_or_bad_api_key_is_401() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn missing_or_bad_site_key_is_401() {
-    let mut s = Scene::new().await;
+async fn missing_or_bad_site_key_is_401(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let req = VisitorStart {
         message: Some("hi".to_owned()),
         ..VisitorStart::default()
@@ -75,9 +80,8 @@ async fn missing_or_bad_site_key_is_401() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn missing_or_bad_visitor_token_is_401() {
-    let mut s = Scene::new().await;
+async fn missing_or_bad_visitor_token_is_401(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let conv = s.conv().to_owned();
     let site_key = s.app.site_key().await;
     for auth in [

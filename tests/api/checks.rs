@@ -1,6 +1,9 @@
 //! Checks every webhook request of the tests goes through.
 
-use crate::payload;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::payload::{self, texts};
 use crate::receiver::Received;
 
 /// Headers (Standard Webhooks + ours), a valid signature for `secret`, and the body's form.
@@ -36,4 +39,36 @@ pub fn names(events: &[serde_json::Value]) -> Vec<&str> {
         .iter()
         .map(|e| e["event"].as_str().unwrap_or(""))
         .collect()
+}
+
+/// The same event may arrive twice (at least once), but only as the same delivery. Returns how
+/// many requests repeated an earlier one.
+pub fn assert_duplicates_share_their_webhook_id(reqs: &[Arc<Received>], secret: &str) -> usize {
+    let mut ids_per_event: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut times_per_id: HashMap<String, usize> = HashMap::new();
+    for r in reqs {
+        r.assert_signed(secret);
+        let e = r.event();
+        let key = format!("{} {} {:?}", e["visitorId"], e["event"], texts(&e).pop());
+        ids_per_event
+            .entry(key)
+            .or_default()
+            .insert(r.webhook_id().to_owned());
+        *times_per_id.entry(r.webhook_id().to_owned()).or_default() += 1;
+    }
+    let repeated: Vec<_> = times_per_id.iter().filter(|(_, n)| **n > 1).collect();
+    eprintln!(
+        "{} requests, {} deliveries sent more than once, e.g. {:?}",
+        reqs.len(),
+        repeated.len(),
+        &repeated[..repeated.len().min(10)]
+    );
+    for (event, ids) in ids_per_event {
+        assert_eq!(
+            ids.len(),
+            1,
+            "{event} was delivered under several webhook-ids: {ids:?}"
+        );
+    }
+    reqs.len() - times_per_id.len()
 }

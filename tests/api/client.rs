@@ -71,9 +71,14 @@ impl Call<'_> {
         self
     }
 
+    /// `METHOD /path`, for messages.
+    pub fn what(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
     /// Performs the call; panics if no answer came.
     pub async fn send(self) -> ApiResponse {
-        let what = format!("{} {}", self.method, self.path);
+        let what = self.what();
         self.try_send()
             .await
             .unwrap_or_else(|e| panic!("{what}: request failed: {e}"))
@@ -81,8 +86,30 @@ impl Call<'_> {
 
     /// Performs the call; `Err` when the server did not answer (e.g. it was killed).
     pub async fn try_send(self) -> Result<ApiResponse, reqwest::Error> {
+        let what = self.what();
+        let resp = self.request().send().await?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await?;
+        Ok(ApiResponse {
+            what,
+            status,
+            headers,
+            body: body.to_vec(),
+        })
+    }
+
+    /// Performs the call and returns the answer with its body unread (a stream).
+    pub async fn open(self) -> reqwest::Response {
+        let what = self.what();
+        self.request()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: request failed: {e}"))
+    }
+
+    fn request(self) -> reqwest::RequestBuilder {
         let url = format!("{}{}", self.app.address(), self.path);
-        let what = format!("{} {}", self.method, self.path);
         let mut req = self.app.client.request(self.method, &url);
         req = match &self.auth {
             Auth::None => req,
@@ -95,16 +122,7 @@ impl Call<'_> {
         if let Some((bytes, content_type)) = self.body {
             req = req.header("content-type", content_type).body(bytes);
         }
-        let resp = req.send().await?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await?;
-        Ok(ApiResponse {
-            what,
-            status,
-            headers,
-            body: body.to_vec(),
-        })
+        req
     }
 }
 

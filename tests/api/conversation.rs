@@ -8,21 +8,27 @@ use crate::fixtures::{agent, named};
 use crate::helpers::{TestApp, WAIT};
 use crate::payload::{messages, texts};
 use crate::receiver::Receiver;
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(
+    six_events_in_order_with_growing_transcript,
+    join_on_a_waiting_conversation_fires_open,
+    visitor_writing_after_end_starts_a_new_conversation,
+);
 
 const AGENT: &str = "U0AGENT01";
 
 /// A server with one agent and one endpoint subscribed to every event.
-async fn setup() -> (TestApp, Receiver, String) {
-    let app = TestApp::spawn().await;
+async fn setup(store: TestStore) -> (TestApp, Receiver, String) {
+    let app = TestApp::spawn(store).await;
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), None).await;
     app.put_agent(&agent(AGENT, "Roy")).await.expect_status(201);
     (app, receiver, hook.secret)
 }
 
-#[tokio::test]
-async fn six_events_in_order_with_growing_transcript() {
-    let (app, receiver, secret) = setup().await;
+async fn six_events_in_order_with_growing_transcript(store: TestStore) {
+    let (app, receiver, secret) = setup(store).await;
     let v = app.visitor_start(named("Jen"), Some("hello")).await;
     assert_eq!(v.visitor_name, "Jen");
     assert_eq!(v.channel_name, "z-jen");
@@ -92,9 +98,8 @@ async fn six_events_in_order_with_growing_transcript() {
     assert_eq!(receiver.count(), 7, "nothing more was sent");
 }
 
-#[tokio::test]
-async fn join_on_a_waiting_conversation_fires_open() {
-    let (app, receiver, secret) = setup().await;
+async fn join_on_a_waiting_conversation_fires_open(store: TestStore) {
+    let (app, receiver, secret) = setup(store).await;
     let v = app.visitor_start(named("Moss"), None).await;
     let joined = app.join(&v.conversation_id, AGENT).await;
     assert_eq!(joined["status"], "open", "{joined}");
@@ -108,9 +113,8 @@ async fn join_on_a_waiting_conversation_fires_open() {
     assert_eq!(detail["agent"]["id"], AGENT);
 }
 
-#[tokio::test]
-async fn visitor_writing_after_end_starts_a_new_conversation() {
-    let (app, receiver, secret) = setup().await;
+async fn visitor_writing_after_end_starts_a_new_conversation(store: TestStore) {
+    let (app, receiver, secret) = setup(store).await;
     let v = app.visitor_start(named("Richmond"), Some("first")).await;
     app.join(&v.conversation_id, AGENT).await;
     let ended = app.end(&v.conversation_id, AGENT).await;

@@ -1,16 +1,20 @@
 //! `kill -9` in the middle of a burst loses nothing an API call acknowledged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::checks::assert_duplicates_share_their_webhook_id;
 use crate::fixtures::named;
 use crate::helpers::TestApp;
 use crate::payload::texts;
 use crate::receiver::{Received, Receiver};
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(sigkill_mid_burst_loses_no_acknowledged_event,);
 
 const TASKS: usize = 6;
 const PER_TASK: usize = 50;
@@ -58,11 +62,10 @@ fn key_of(r: &Received) -> Option<(String, String)> {
     (e["event"] == "messageVisitor").then(|| (e["visitorId"].as_str().unwrap().to_owned(), last))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_burst_loses_no_acknowledged_event() {
+async fn sigkill_mid_burst_loses_no_acknowledged_event(store: TestStore) {
     // A delivery in flight at the kill is leased to the dead process: it is sent again when
     // the lease (delivery timeout + the server's margin) expires, hence the short timeout.
-    let app = TestApp::builder().delivery_timeout("1s").spawn().await;
+    let app = TestApp::builder(store).delivery_timeout("1s").spawn().await;
     let app = Arc::new(app);
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), None).await;
@@ -123,34 +126,5 @@ async fn sigkill_mid_burst_loses_no_acknowledged_event() {
                 );
             }
         }
-    }
-}
-
-/// The same event may arrive twice (at least once), but only as the same delivery.
-fn assert_duplicates_share_their_webhook_id(reqs: &[Arc<Received>], secret: &str) {
-    let mut ids_per_event: HashMap<String, HashSet<String>> = HashMap::new();
-    let mut times_per_id: HashMap<String, usize> = HashMap::new();
-    for r in reqs {
-        r.assert_signed(secret);
-        let e = r.event();
-        let key = format!("{} {} {:?}", e["visitorId"], e["event"], texts(&e).pop());
-        ids_per_event
-            .entry(key)
-            .or_default()
-            .insert(r.webhook_id().to_owned());
-        *times_per_id.entry(r.webhook_id().to_owned()).or_default() += 1;
-    }
-    let repeated: Vec<_> = times_per_id.iter().filter(|(_, n)| **n > 1).collect();
-    eprintln!(
-        "{} requests, {} deliveries sent more than once: {repeated:?}",
-        reqs.len(),
-        repeated.len()
-    );
-    for (event, ids) in ids_per_event {
-        assert_eq!(
-            ids.len(),
-            1,
-            "{event} was delivered under several webhook-ids: {ids:?}"
-        );
     }
 }

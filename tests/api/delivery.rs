@@ -8,6 +8,13 @@ use crate::checks::check_request;
 use crate::fixtures::named;
 use crate::helpers::{TestApp, WAIT};
 use crate::receiver::{Received, Receiver, Reply};
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(
+    retries_after_500s_until_delivered,
+    a_hanging_receiver_times_out_and_is_retried,
+    exhausted_retries_fail_then_recover_and_redeliver,
+);
 
 /// The `attemptLog` of a delivery, asserting its numbering.
 fn attempt_log(delivery: &Value) -> Vec<Value> {
@@ -33,9 +40,8 @@ fn assert_same_delivery(reqs: &[std::sync::Arc<Received>], secret: &str) {
     }
 }
 
-#[tokio::test]
-async fn retries_after_500s_until_delivered() {
-    let app = TestApp::builder()
+async fn retries_after_500s_until_delivered(store: TestStore) {
+    let app = TestApp::builder(store)
         .retry_schedule("200ms,200ms,200ms")
         .spawn()
         .await;
@@ -81,9 +87,8 @@ async fn retries_after_500s_until_delivered() {
     assert_eq!(listed[0]["attempts"], 3);
 }
 
-#[tokio::test]
-async fn a_hanging_receiver_times_out_and_is_retried() {
-    let app = TestApp::builder()
+async fn a_hanging_receiver_times_out_and_is_retried(store: TestStore) {
+    let app = TestApp::builder(store)
         .retry_schedule("200ms,200ms")
         .delivery_timeout("1s")
         .spawn()
@@ -124,9 +129,8 @@ async fn a_hanging_receiver_times_out_and_is_retried() {
     assert_eq!(d["attempts"], 2);
 }
 
-#[tokio::test]
-async fn exhausted_retries_fail_then_recover_and_redeliver() {
-    let app = TestApp::builder()
+async fn exhausted_retries_fail_then_recover_and_redeliver(store: TestStore) {
+    let app = TestApp::builder(store)
         .retry_schedule("100ms,100ms")
         .spawn()
         .await;

@@ -5,10 +5,12 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 use crate::receiver::Receiver;
+use crate::stores::{TestStore, on_every_store};
 
-#[tokio::test]
-async fn private_destinations_are_refused_by_default() {
-    let app = TestApp::builder()
+on_every_store!(private_destinations_are_refused_by_default,);
+
+async fn private_destinations_are_refused_by_default(store: TestStore) {
+    let app = TestApp::builder(store)
         .allow_private_destinations(false)
         .spawn()
         .await;

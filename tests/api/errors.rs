@@ -7,6 +7,17 @@ use serde_json::{Value, json};
 use crate::api::VisitorStart;
 use crate::client::Call;
 use crate::scene::{AGENT, Scene};
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(
+    malformed_json_is_400,
+    wrong_types_are_400,
+    unknown_fields_in_a_webhook_create_are_400,
+    unknown_ids_are_404,
+    invalid_values_are_422,
+    bodies_over_256_kib_are_413,
+    ending_an_ended_conversation_is_409,
+);
 
 const JSON: &str = "application/json";
 
@@ -26,9 +37,8 @@ async fn assert_lists_unchanged(s: &Scene) {
     assert_eq!(convs.len(), 1, "conversations: {convs:?}");
 }
 
-#[tokio::test]
-async fn malformed_json_is_400() {
-    let mut s = Scene::new().await;
+async fn malformed_json_is_400(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let (app, conv, token) = (&s.app, s.conv(), s.token());
     let start = app.visitor_start_call(&VisitorStart::default()).await;
     let calls = vec![
@@ -46,9 +56,8 @@ async fn malformed_json_is_400() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn wrong_types_are_400() {
-    let mut s = Scene::new().await;
+async fn wrong_types_are_400(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let (app, conv, token) = (&s.app, s.conv(), s.token());
     let url = s.receiver.url();
     let start = app.visitor_start_call(&VisitorStart::default()).await;
@@ -70,9 +79,8 @@ async fn wrong_types_are_400() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn unknown_fields_in_a_webhook_create_are_400() {
-    let mut s = Scene::new().await;
+async fn unknown_fields_in_a_webhook_create_are_400(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let url = s.receiver.url();
     let bodies = [
         json!({ "url": url, "colour": "red" }),
@@ -87,9 +95,8 @@ async fn unknown_fields_in_a_webhook_create_are_400() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn unknown_ids_are_404() {
-    let mut s = Scene::new().await;
+async fn unknown_ids_are_404(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let (app, hook) = (&s.app, &s.hook.id);
     let post = |path: &str| {
         app.api(Method::POST, path)
@@ -123,9 +130,8 @@ async fn unknown_ids_are_404() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn invalid_values_are_422() {
-    let mut s = Scene::new().await;
+async fn invalid_values_are_422(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let (app, conv, token) = (&s.app, s.conv(), s.token());
     let mut calls: Vec<Call> = ["not-an-email", "a@", "@b.co"]
         .iter()
@@ -159,9 +165,8 @@ async fn invalid_values_are_422() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn bodies_over_256_kib_are_413() {
-    let mut s = Scene::new().await;
+async fn bodies_over_256_kib_are_413(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let (app, conv, token) = (&s.app, s.conv(), s.token());
     let big = "x".repeat(300 * 1024);
     let mut agent = crate::fixtures::agent("U0BIG", "Big");
@@ -181,9 +186,8 @@ async fn bodies_over_256_kib_are_413() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn ending_an_ended_conversation_is_409() {
-    let mut s = Scene::new().await;
+async fn ending_an_ended_conversation_is_409(store: TestStore) {
+    let mut s = Scene::new(store).await;
     s.app.join(s.conv(), AGENT).await;
     s.app.end(s.conv(), AGENT).await;
     let (app, conv) = (&s.app, s.conv());

@@ -16,6 +16,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::OnceCell;
 
+use crate::stores::TestStore;
+
 /// The failure bound of every wait for something the server does.
 pub const WAIT: Duration = Duration::from_secs(20);
 /// How long the server may take to print its `listening on` line.
@@ -29,39 +31,11 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_ALLOW_PRIVATE_DESTINATIONS",
     "PALAVER_RETRY_SCHEDULE",
     "PALAVER_DELIVERY_TIMEOUT",
+    "PALAVER_DELIVERY_CONCURRENCY",
+    "PALAVER_DATABASE_POOL_SIZE",
+    "PALAVER_TRUSTED_PROXIES",
+    "PALAVER_SHUTDOWN_GRACE",
 ];
-
-/// Which store the server under test uses: the one place that knows it.
-#[derive(Clone, Debug)]
-pub enum TestStore {
-    /// The embedded SQLite store in the test's data dir.
-    Sqlite,
-    /// A PostgreSQL URL, passed as `--database-url` (not wired up yet: every test needs its own
-    /// database first).
-    Postgres(String),
-}
-
-impl TestStore {
-    /// `PALAVER_TEST_DATABASE_URL=postgres://…` selects PostgreSQL; SQLite otherwise.
-    pub fn from_env() -> Self {
-        match std::env::var("PALAVER_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => TestStore::Postgres(url),
-            _ => TestStore::Sqlite,
-        }
-    }
-
-    /// The command-line arguments selecting this store, besides `--data-dir`.
-    pub(crate) fn args(&self) -> Vec<String> {
-        match self {
-            TestStore::Sqlite => Vec::new(),
-            TestStore::Postgres(url) => {
-                panic!(
-                    "PostgreSQL test runs are not implemented yet (one database per test is needed): {url}"
-                )
-            }
-        }
-    }
-}
 
 /// Everything needed to start (and restart) one server the same way.
 #[derive(Clone, Debug)]
@@ -76,6 +50,7 @@ pub struct ServerConfig {
 /// Builder for a [`TestApp`] with environment overrides.
 pub struct TestAppBuilder {
     config: ServerConfig,
+    api_key: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -97,6 +72,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// `PALAVER_API_KEY` (random by default): servers sharing one database share the key.
+    pub fn api_key(mut self, key: &str) -> Self {
+        self.api_key = Some(key.to_owned());
+        self
+    }
+
     /// Any other environment variable for the server.
     #[allow(dead_code)]
     pub fn env(mut self, key: &str, value: &str) -> Self {
@@ -108,7 +89,9 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("create temp dir");
-        let api_key = format!("sk_test_{}", random_token(24));
+        let api_key = self
+            .api_key
+            .unwrap_or_else(|| format!("sk_test_{}", random_token(24)));
         let app = TestApp {
             address: RwLock::new(String::new()),
             api_key,
@@ -142,10 +125,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub fn builder() -> TestAppBuilder {
+    pub fn builder(store: TestStore) -> TestAppBuilder {
         TestAppBuilder {
+            api_key: None,
             config: ServerConfig {
-                store: TestStore::from_env(),
+                store,
                 allow_private: true,
                 retry_schedule: "100ms,200ms,500ms".to_owned(),
                 delivery_timeout: None,
@@ -154,9 +138,9 @@ impl TestApp {
         }
     }
 
-    /// A server with the default test configuration.
-    pub async fn spawn() -> TestApp {
-        Self::builder().spawn().await
+    /// A server on `store` with the default test configuration.
+    pub async fn spawn(store: TestStore) -> TestApp {
+        Self::builder(store).spawn().await
     }
 
     /// `http://127.0.0.1:PORT` of the current server process.
@@ -291,7 +275,16 @@ impl TestApp {
 }
 
 impl Drop for TestApp {
+    /// Stops the process and reaps it before the fields (the store's database among them) go.
     fn drop(&mut self) {
+        let server = self.server.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut child) = server.take() {
+            let _ = child.start_kill();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
         if std::thread::panicking() {
             eprintln!(
                 "----- palaver log ({}) -----\n{}\n----- end of palaver log -----",

@@ -4,10 +4,15 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::scene::{AGENT, Scene};
+use crate::stores::{TestStore, on_every_store};
 
-#[tokio::test]
-async fn a_repeated_visitor_message_is_answered_once_and_fired_once() {
-    let mut s = Scene::new().await;
+on_every_store!(
+    a_repeated_visitor_message_is_answered_once_and_fired_once,
+    repeated_agent_message_and_webhook_create_happen_once,
+);
+
+async fn a_repeated_visitor_message_is_answered_once_and_fired_once(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let (app, conv, token) = (&s.app, s.conv(), s.token());
     let send = || {
         app.visitor_message_call(token, conv, "only once")
@@ -29,9 +34,8 @@ async fn a_repeated_visitor_message_is_answered_once_and_fired_once() {
     s.assert_only_fired(&["messageVisitor"]).await;
 }
 
-#[tokio::test]
-async fn repeated_agent_message_and_webhook_create_happen_once() {
-    let mut s = Scene::new().await;
+async fn repeated_agent_message_and_webhook_create_happen_once(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let (app, conv) = (&s.app, s.conv());
     let say = || {
         app.agent_message_call(conv, AGENT, "once")

@@ -6,7 +6,13 @@ use serde_json::json;
 use crate::client::Call;
 use crate::fixtures::agent;
 use crate::scene::{AGENT, Scene};
+use crate::stores::{TestStore, on_every_store};
 use crate::teams::Team;
+
+on_every_store!(
+    another_team_cannot_see_or_touch_anything,
+    a_visitor_of_another_team_is_not_found,
+);
 
 /// Every call of team B on team A's resources.
 fn foreign_calls<'a>(s: &'a Scene, b: &Team, delivery: &str) -> Vec<Call<'a>> {
@@ -42,9 +48,8 @@ fn foreign_calls<'a>(s: &'a Scene, b: &Team, delivery: &str) -> Vec<Call<'a>> {
     calls.into_iter().map(|c| c.bearer(&b.api_key)).collect()
 }
 
-#[tokio::test]
-async fn another_team_cannot_see_or_touch_anything() {
-    let mut s = Scene::new().await;
+async fn another_team_cannot_see_or_touch_anything(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let b = s.app.second_team().await;
     assert_ne!(b.api_key, s.app.api_key);
     let team_b = s
@@ -100,9 +105,8 @@ async fn another_team_cannot_see_or_touch_anything() {
     s.assert_nothing_fired().await;
 }
 
-#[tokio::test]
-async fn a_visitor_of_another_team_is_not_found() {
-    let mut s = Scene::new().await;
+async fn a_visitor_of_another_team_is_not_found(store: TestStore) {
+    let mut s = Scene::new(store).await;
     let b = s.app.second_team().await;
     let b_visitor = s
         .app

@@ -7,10 +7,16 @@ use reqwest::Method;
 use crate::fixtures::named;
 use crate::helpers::{TestApp, WAIT};
 use crate::receiver::{Receiver, Reply};
+use crate::stores::{TestStore, on_every_store};
 
-#[tokio::test]
-async fn health_and_readiness_answer() {
-    let app = TestApp::spawn().await;
+on_every_store!(
+    health_and_readiness_answer,
+    sigterm_on_an_idle_server_exits_0,
+    sigterm_with_a_delivery_in_flight_exits_0_and_loses_nothing,
+);
+
+async fn health_and_readiness_answer(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let health = app.call(Method::GET, "/healthz").send().await;
     assert_eq!(
         health.expect_json(200),
@@ -26,9 +32,8 @@ async fn health_and_readiness_answer() {
     }
 }
 
-#[tokio::test]
-async fn sigterm_on_an_idle_server_exits_0() {
-    let app = TestApp::spawn().await;
+async fn sigterm_on_an_idle_server_exits_0(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let status = app.terminate(Duration::from_secs(5)).await;
     assert_eq!(
         status.code(),
@@ -39,9 +44,8 @@ async fn sigterm_on_an_idle_server_exits_0() {
 
 /// A delivery in flight at SIGTERM is finished or handed back: after a restart it is sent
 /// again under the same webhook-id, and the process still exits 0 promptly.
-#[tokio::test]
-async fn sigterm_with_a_delivery_in_flight_exits_0_and_loses_nothing() {
-    let app = TestApp::builder()
+async fn sigterm_with_a_delivery_in_flight_exits_0_and_loses_nothing(store: TestStore) {
+    let app = TestApp::builder(store)
         .retry_schedule("200ms,200ms")
         .delivery_timeout("3s")
         .spawn()

@@ -10,6 +10,9 @@ use crate::fixtures::named;
 use crate::helpers::TestApp;
 use crate::payload::texts;
 use crate::receiver::{Received, Receiver, Reply};
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(each_channel_receives_its_events_in_acknowledgement_order,);
 
 const VISITORS: usize = 20;
 const MESSAGES: usize = 10;
@@ -30,9 +33,8 @@ async fn chat(app: Arc<TestApp>, n: usize) -> (String, Vec<String>) {
     (v.visitor_id, acked)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_channel_receives_its_events_in_acknowledgement_order() {
-    let app = Arc::new(TestApp::spawn().await);
+async fn each_channel_receives_its_events_in_acknowledgement_order(store: TestStore) {
+    let app = Arc::new(TestApp::spawn(store).await);
     let receiver = Receiver::start().await;
     receiver.set_default(Reply::RandomDelay(20));
     let hook = app.create_webhook(&receiver.url(), None).await;

@@ -7,6 +7,7 @@ use crate::fixtures::{agent, named};
 use crate::helpers::{TestApp, WAIT};
 use crate::payload::texts;
 use crate::receiver::Receiver;
+use crate::stores::TestStore;
 
 pub const AGENT: &str = "U0SCENE01";
 
@@ -24,8 +25,8 @@ pub struct Scene {
 }
 
 impl Scene {
-    pub async fn new() -> Scene {
-        Self::with(TestApp::spawn().await).await
+    pub async fn new(store: TestStore) -> Scene {
+        Self::with(TestApp::spawn(store).await).await
     }
 
     pub async fn with(app: TestApp) -> Scene {

@@ -8,13 +8,15 @@ use crate::fixtures::{MOSS_ID, SEED_USER_AGENT, moss, scarlet_identity, seed_exa
 use crate::helpers::{TestApp, WAIT};
 use crate::payload::{OrderedObject, assert_iso_millis, assert_visitor_id};
 use crate::receiver::Receiver;
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(message_agent_body_equals_the_seed_example,);
 
 const VISITOR_TEXT: &str = "\nHi! Do you have any doc to your API?";
 const MOSS_TEXT: &str = "Yes! Go to <http://developer.talkus.io/>";
 
-#[tokio::test]
-async fn message_agent_body_equals_the_seed_example() {
-    let app = TestApp::spawn().await;
+async fn message_agent_body_equals_the_seed_example(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), None).await;
     app.put_agent(&moss()).await.expect_status(201);

@@ -14,12 +14,20 @@ use crate::helpers::{TestApp, WAIT};
 use crate::payload::{EVENTS, assert_iso_millis};
 use crate::receiver::{Received, Receiver, on_path};
 use crate::signature;
+use crate::stores::{TestStore, on_every_store};
+
+on_every_store!(
+    create_read_update_delete,
+    event_filters_and_disabled_endpoints,
+    during_rotation_both_secrets_sign,
+    the_test_delivery_sends_the_seed_example,
+    delivery_listing_filters_and_pages,
+);
 
 const AGENT: &str = "U0ADMIN01";
 
-#[tokio::test]
-async fn create_read_update_delete() {
-    let app = TestApp::spawn().await;
+async fn create_read_update_delete(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), None).await;
     let created = &hook.json;
@@ -67,9 +75,8 @@ async fn create_read_update_delete() {
     assert!(app.list("/webhooks").await.is_empty());
 }
 
-#[tokio::test]
-async fn event_filters_and_disabled_endpoints() {
-    let app = TestApp::spawn().await;
+async fn event_filters_and_disabled_endpoints(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let receiver = Receiver::start().await;
     app.put_agent(&agent(AGENT, "Jen")).await.expect_status(201);
     let all = app
@@ -120,9 +127,8 @@ async fn event_filters_and_disabled_endpoints() {
         .expect_problem(409);
 }
 
-#[tokio::test]
-async fn during_rotation_both_secrets_sign() {
-    let app = TestApp::spawn().await;
+async fn during_rotation_both_secrets_sign(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), Some(&["start"])).await;
     let new_secret = app.rotate_secret(&hook.id).await;
@@ -139,9 +145,8 @@ async fn during_rotation_both_secrets_sign() {
     assert_eq!(sigs.into_iter().collect::<BTreeSet<_>>(), expected);
 }
 
-#[tokio::test]
-async fn the_test_delivery_sends_the_seed_example() {
-    let app = TestApp::spawn().await;
+async fn the_test_delivery_sends_the_seed_example(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), Some(&["end"])).await;
     let path = format!("/webhooks/{}/test", hook.id);
@@ -163,9 +168,8 @@ async fn the_test_delivery_sends_the_seed_example() {
     app.wait_delivery_status(&hook.id, id, "delivered").await;
 }
 
-#[tokio::test]
-async fn delivery_listing_filters_and_pages() {
-    let app = TestApp::spawn().await;
+async fn delivery_listing_filters_and_pages(store: TestStore) {
+    let app = TestApp::spawn(store).await;
     let receiver = Receiver::start().await;
     let hook = app.create_webhook(&receiver.url(), Some(&["start"])).await;
     for n in 0..3 {

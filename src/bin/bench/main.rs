@@ -1,0 +1,290 @@
+//! `bench`: measures Palaver's webhook delivery against this machine's loopback HTTP limit.
+//! Starts everything it needs: the server (the `palaver` binary next to this one) on fresh data
+//! dirs, a receiver and a load generator, all on loopback.
+
+mod load;
+mod receiver;
+mod scenarios;
+mod seed;
+mod server;
+
+use clap::Parser;
+use palaver::store::testdb::TempDatabase;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+#[derive(Parser)]
+#[command(about = "Measure Palaver's webhook delivery on loopback (build with --release first)")]
+struct Args {
+    /// A small version of every scenario, in about a minute.
+    #[arg(long)]
+    quick: bool,
+    /// Print the results as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Run everything this many times and report the medians.
+    #[arg(long, default_value_t = 1)]
+    runs: usize,
+    /// Measure on PostgreSQL: a server URL; each scenario gets a fresh database there.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Only these scenarios (comma-separated: baseline,burst,steady,backlog,slow,long).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+/// How big each scenario is.
+pub struct Sizes {
+    pub concurrency: usize,
+    pub burst_conversations: usize,
+    pub burst_events: usize,
+    pub steady_rate: u64,
+    pub steady_duration: Duration,
+    pub backlog: usize,
+    pub slow_events: usize,
+    pub long_messages: usize,
+}
+
+impl Sizes {
+    fn full() -> Self {
+        Sizes {
+            concurrency: 64,
+            burst_conversations: 1000,
+            burst_events: 50_000,
+            steady_rate: 1000,
+            steady_duration: Duration::from_secs(30),
+            backlog: 1_000_000,
+            slow_events: 10_000,
+            long_messages: 2000,
+        }
+    }
+
+    fn quick() -> Self {
+        Sizes {
+            concurrency: 64,
+            burst_conversations: 200,
+            burst_events: 5_000,
+            steady_rate: 1000,
+            steady_duration: Duration::from_secs(5),
+            backlog: 50_000,
+            slow_events: 2_000,
+            long_messages: 500,
+        }
+    }
+}
+
+/// Where scenarios keep their data: fresh dirs, and fresh PostgreSQL databases if asked.
+pub struct Target {
+    root: tempfile::TempDir,
+    database_url: Option<String>,
+    databases: Mutex<Vec<TempDatabase>>,
+}
+
+impl Target {
+    /// A data dir, and a database URL when measuring PostgreSQL.
+    pub async fn place(&self, tag: &str) -> (PathBuf, Option<String>) {
+        let dir = self
+            .root
+            .path()
+            .join(format!("{tag}-{}", palaver::domain::ids::random_string(6)));
+        let url = match &self.database_url {
+            None => None,
+            Some(server) => {
+                let db = TempDatabase::create(server)
+                    .await
+                    .expect("create a bench database");
+                let url = db.url.clone();
+                self.databases.lock().await.push(db);
+                Some(url)
+            }
+        };
+        (dir, url)
+    }
+}
+
+/// Every figure, as `--json` prints it.
+#[derive(Serialize, serde::Deserialize, Default, Clone)]
+pub struct Results {
+    pub baseline_rps: f64,
+    pub accept_rps: f64,
+    pub delivery_rps: f64,
+    pub delivery_ratio: f64,
+    pub burst_p50_ms: f64,
+    pub burst_p99_ms: f64,
+    pub burst_cpu_s: f64,
+    pub burst_rss_mb: f64,
+    pub steady_p50_ms: f64,
+    pub steady_p99_ms: f64,
+    pub steady_max_ms: f64,
+    pub steady_cpu_s: f64,
+    pub steady_rss_mb: f64,
+    pub backlog_delivery_rps: f64,
+    pub backlog_ratio: f64,
+    pub backlog_cpu_s: f64,
+    pub backlog_rss_mb: f64,
+    pub slow_rps: f64,
+    pub slow_cpu_s: f64,
+    pub slow_rss_mb: f64,
+    pub long_early_cpu_ms: f64,
+    pub long_late_cpu_ms: f64,
+    pub long_early_bytes: f64,
+    pub long_late_bytes: f64,
+    pub long_rss_mb: f64,
+    pub peak_rss_mb: f64,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let sizes = if args.quick {
+        Sizes::quick()
+    } else {
+        Sizes::full()
+    };
+    let wants = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
+    let mut runs = Vec::new();
+    for run in 0..args.runs.max(1) {
+        eprintln!("run {} of {}", run + 1, args.runs.max(1));
+        let target = Target {
+            root: tempfile::tempdir().expect("temp dir"),
+            database_url: args.database_url.clone(),
+            databases: Mutex::new(Vec::new()),
+        };
+        let mut r = Results::default();
+        if wants("baseline") {
+            eprintln!("  baseline…");
+            r.baseline_rps = scenarios::baseline(&sizes).await;
+        }
+        if wants("burst") {
+            eprintln!("  burst…");
+            scenarios::burst(&sizes, &target, &mut r).await;
+        }
+        if wants("steady") {
+            eprintln!("  steady…");
+            scenarios::steady(&sizes, &target, &mut r).await;
+        }
+        if wants("backlog") {
+            eprintln!("  backlog…");
+            scenarios::backlog(&sizes, &target, &mut r).await;
+        }
+        if wants("slow") {
+            eprintln!("  slow receiver…");
+            scenarios::slow(&sizes, &target, &mut r).await;
+        }
+        if wants("long") {
+            eprintln!("  long conversation…");
+            scenarios::long(&sizes, &target, &mut r).await;
+        }
+        r.delivery_ratio = r.delivery_rps / r.baseline_rps;
+        r.backlog_ratio = r.backlog_delivery_rps / r.delivery_rps;
+        r.peak_rss_mb = [
+            r.burst_rss_mb,
+            r.steady_rss_mb,
+            r.backlog_rss_mb,
+            r.slow_rss_mb,
+            r.long_rss_mb,
+        ]
+        .into_iter()
+        .fold(0.0, f64::max);
+        runs.push(r);
+    }
+    let r = median(&runs);
+    if args.json {
+        println!("{}", serde_json::to_string(&r).expect("results serialize"));
+    } else {
+        print_table(&r, &sizes, args.runs.max(1), args.database_url.is_some());
+    }
+}
+
+/// The median of each figure over the runs.
+fn median(runs: &[Results]) -> Results {
+    let values: Vec<serde_json::Map<String, serde_json::Value>> = runs
+        .iter()
+        .map(|r| {
+            serde_json::to_value(r)
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    let mut out = values[0].clone();
+    for (key, v) in out.iter_mut() {
+        let mut xs: Vec<f64> = values.iter().filter_map(|m| m[key].as_f64()).collect();
+        xs.sort_by(f64::total_cmp);
+        if !xs.is_empty() {
+            *v = serde_json::json!(xs[xs.len() / 2]);
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(out)).unwrap_or_else(|_| runs[0].clone())
+}
+
+fn print_table(r: &Results, s: &Sizes, runs: usize, postgres: bool) {
+    let store = if postgres { "PostgreSQL" } else { "SQLite" };
+    println!(
+        "Palaver bench — {store} store, concurrency {}, median of {runs} run(s)\n",
+        s.concurrency
+    );
+    println!("| scenario | figure | value |");
+    println!("|---|---|---|");
+    println!(
+        "| baseline | loopback POSTs/s (plain client → receiver) | {:.0} |",
+        r.baseline_rps
+    );
+    println!(
+        "| burst ({} events, {} conversations) | accepted API calls/s | {:.0} |",
+        s.burst_events, s.burst_conversations, r.accept_rps
+    );
+    println!(
+        "| | delivered webhooks/s | {:.0} ({:.1}% of baseline) |",
+        r.delivery_rps,
+        r.delivery_ratio * 100.0
+    );
+    println!(
+        "| | accept → arrival p50 / p99 | {:.1} / {:.1} ms |",
+        r.burst_p50_ms, r.burst_p99_ms
+    );
+    println!(
+        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
+        r.burst_cpu_s, r.burst_rss_mb
+    );
+    println!(
+        "| steady ({}/s for {} s) | accept → arrival p50 / p99 / max | {:.2} / {:.2} / {:.1} ms |",
+        s.steady_rate,
+        s.steady_duration.as_secs(),
+        r.steady_p50_ms,
+        r.steady_p99_ms,
+        r.steady_max_ms
+    );
+    println!(
+        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
+        r.steady_cpu_s, r.steady_rss_mb
+    );
+    println!(
+        "| backlog ({} pending for a dead endpoint) | healthy endpoint's webhooks/s | {:.0} ({:.2}× the burst) |",
+        s.backlog, r.backlog_delivery_rps, r.backlog_ratio
+    );
+    println!(
+        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
+        r.backlog_cpu_s, r.backlog_rss_mb
+    );
+    println!(
+        "| slow receiver (100 ms, {} events) | webhooks/s | {:.0} |",
+        s.slow_events, r.slow_rps
+    );
+    println!(
+        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
+        r.slow_cpu_s, r.slow_rss_mb
+    );
+    println!(
+        "| long conversation ({} messages) | server CPU per event, first / last tenth | {:.2} / {:.2} ms |",
+        s.long_messages, r.long_early_cpu_ms, r.long_late_cpu_ms
+    );
+    println!(
+        "| | payload bytes per event, first / last tenth | {:.0} / {:.0} |",
+        r.long_early_bytes, r.long_late_bytes
+    );
+    println!("| all | peak RSS | {:.0} MB |", r.peak_rss_mb);
+}

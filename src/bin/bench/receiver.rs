@@ -1,0 +1,107 @@
+//! The webhook receiver: counts arrivals, notes when each tagged message first arrived, and can
+//! answer slowly.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+pub struct Receiver {
+    pub url: String,
+    state: Arc<Shared>,
+    count: watch::Receiver<u64>,
+}
+
+struct Shared {
+    delay: Duration,
+    count: AtomicU64,
+    bytes: AtomicU64,
+    tick: watch::Sender<u64>,
+    /// First arrival of each tag (`t<number>`, the last message's text).
+    arrivals: Mutex<HashMap<u64, Instant>>,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Receiver {
+    pub async fn start(delay: Duration) -> Receiver {
+        let (tick, count) = watch::channel(0);
+        let state = Arc::new(Shared {
+            delay,
+            count: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            tick,
+            arrivals: Mutex::new(HashMap::new()),
+            last: Mutex::new(None),
+        });
+        let app = axum::Router::new()
+            .route("/hook", post(hook))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, state, count }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.state.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `n` requests arrived (or `limit` passed); answers when the last one came.
+    pub async fn wait_for(&mut self, n: u64, limit: Duration) -> Option<Instant> {
+        let reached = tokio::time::timeout(limit, self.count.wait_for(|c| *c >= n)).await;
+        match reached {
+            Ok(Ok(_)) => *self.state.last.lock().unwrap(),
+            _ => None,
+        }
+    }
+
+    /// When tag `t` first arrived.
+    pub fn arrival(&self, tag: u64) -> Option<Instant> {
+        self.state.arrivals.lock().unwrap().get(&tag).copied()
+    }
+}
+
+/// The tag of the last message in a body: `"text":"t123"` → 123.
+fn last_tag(body: &[u8]) -> Option<u64> {
+    let needle = b"\"text\":\"t";
+    let at = body.windows(needle.len()).rposition(|w| w == needle)? + needle.len();
+    let digits = body[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&body[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
+}
+
+async fn hook(State(s): State<Arc<Shared>>, body: Bytes) -> StatusCode {
+    if !s.delay.is_zero() {
+        tokio::time::sleep(s.delay).await;
+    }
+    let now = Instant::now();
+    if let Some(tag) = last_tag(&body) {
+        s.arrivals.lock().unwrap().entry(tag).or_insert(now);
+    }
+    s.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+    *s.last.lock().unwrap() = Some(now);
+    let n = s.count.fetch_add(1, Ordering::Relaxed) + 1;
+    s.tick.send_replace(n);
+    StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_last_tag() {
+        assert_eq!(
+            super::last_tag(br#"[{"messages":[{"text":"t1"},{"text":"t42"}]}]"#),
+            Some(42)
+        );
+        assert_eq!(super::last_tag(br#"[{"messages":[]}]"#), None);
+    }
+}

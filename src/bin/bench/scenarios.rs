@@ -1,0 +1,204 @@
+//! The measurements. Each scenario runs against a fresh server and data dir.
+
+use super::load::{self, Answers, Api};
+use super::receiver::Receiver;
+use super::server::Server;
+use super::{Results, Sizes, Target};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The body size of a typical event, for the baseline.
+const BASELINE_BODY: usize = 700;
+/// How long any wait for deliveries may take before the bench gives up on it.
+const DRAIN_LIMIT: Duration = Duration::from_secs(600);
+
+/// The loopback HTTP limit: the same receiver, hit directly with the same concurrency.
+pub async fn baseline(sizes: &Sizes) -> f64 {
+    let mut receiver = Receiver::start(Duration::ZERO).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .unwrap();
+    let body = format!("[{{\"text\":\"{}\"}}]", "x".repeat(BASELINE_BODY));
+    let total = sizes.burst_events;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..sizes.concurrency {
+        let (client, body, url, next) = (
+            client.clone(),
+            body.clone(),
+            receiver.url.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+                client
+                    .post(&url)
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .expect("baseline POST");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    receiver.wait_for(total as u64, DRAIN_LIMIT).await;
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Accept → arrival latencies in milliseconds, sorted.
+fn latencies(receiver: &Receiver, answers: &Answers) -> Vec<f64> {
+    let mut ms: Vec<f64> = answers
+        .iter()
+        .filter_map(|(tag, answered)| {
+            receiver
+                .arrival(*tag)
+                .map(|a| a.saturating_duration_since(*answered).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    ms
+}
+
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// A server with a webhook to a fresh receiver.
+async fn setup(
+    target: &Target,
+    tag: &str,
+    delay: Duration,
+    env: &[(&str, String)],
+) -> (Server, Arc<Api>, Receiver) {
+    let (dir, url) = target.place(tag).await;
+    let server = Server::start(&dir, url.as_deref(), env).await;
+    let receiver = Receiver::start(delay).await;
+    let api = Arc::new(Api::connect(&server.base).await);
+    api.webhook(&receiver.url).await;
+    (server, api, receiver)
+}
+
+/// The burst: many conversations, as fast as accepted; fills accept, delivery, latency figures.
+async fn run_burst(sizes: &Sizes, api: &Arc<Api>, receiver: &mut Receiver) -> (f64, f64, Vec<f64>) {
+    let started = Instant::now();
+    let visitors = api
+        .visitors(sizes.burst_conversations, sizes.concurrency)
+        .await;
+    let messages = sizes.burst_events - sizes.burst_conversations;
+    let (answers, took) = load::burst(api, &visitors, messages, sizes.concurrency, 0).await;
+    let accept_rps = messages as f64 / took.as_secs_f64();
+    let last = receiver
+        .wait_for(sizes.burst_events as u64, DRAIN_LIMIT)
+        .await
+        .expect("every burst event arrives");
+    let delivery_rps = sizes.burst_events as f64 / last.duration_since(started).as_secs_f64();
+    (accept_rps, delivery_rps, latencies(receiver, &answers))
+}
+
+pub async fn burst(sizes: &Sizes, target: &Target, r: &mut Results) {
+    let (server, api, mut receiver) = setup(target, "burst", Duration::ZERO, &[]).await;
+    let (accept, delivery, lat) = run_burst(sizes, &api, &mut receiver).await;
+    r.accept_rps = accept;
+    r.delivery_rps = delivery;
+    r.burst_p50_ms = percentile(&lat, 0.5);
+    r.burst_p99_ms = percentile(&lat, 0.99);
+    r.burst_cpu_s = server.cpu_seconds();
+    r.burst_rss_mb = server.peak_rss_mb();
+    server.stop().await;
+}
+
+pub async fn steady(sizes: &Sizes, target: &Target, r: &mut Results) {
+    let (server, api, mut receiver) = setup(target, "steady", Duration::ZERO, &[]).await;
+    let visitors = api.visitors(100, 16).await;
+    let answers = load::steady(&api, &visitors, sizes.steady_rate, sizes.steady_duration, 0).await;
+    receiver
+        .wait_for(100 + answers.len() as u64, DRAIN_LIMIT)
+        .await
+        .expect("every steady event arrives");
+    let lat = latencies(&receiver, &answers);
+    r.steady_p50_ms = percentile(&lat, 0.5);
+    r.steady_p99_ms = percentile(&lat, 0.99);
+    r.steady_max_ms = lat.last().copied().unwrap_or(f64::NAN);
+    r.steady_cpu_s = server.cpu_seconds();
+    r.steady_rss_mb = server.peak_rss_mb();
+    server.stop().await;
+}
+
+pub async fn backlog(sizes: &Sizes, target: &Target, r: &mut Results) {
+    let (dir, url) = target.place("backlog").await;
+    let server = Server::start(&dir, url.as_deref(), &[]).await;
+    let api = Arc::new(Api::connect(&server.base).await);
+    let dead = api.webhook("http://127.0.0.1:9/hook").await;
+    server.stop().await;
+    super::seed::backlog(&dir, url.as_deref(), &dead, sizes.backlog).await;
+    let server = Server::start(&dir, url.as_deref(), &[]).await;
+    let mut receiver = Receiver::start(Duration::ZERO).await;
+    let api = Arc::new(Api::connect(&server.base).await);
+    api.webhook(&receiver.url).await;
+    let (_, delivery, _) = run_burst(sizes, &api, &mut receiver).await;
+    r.backlog_delivery_rps = delivery;
+    r.backlog_cpu_s = server.cpu_seconds();
+    r.backlog_rss_mb = server.peak_rss_mb();
+    server.stop().await;
+}
+
+pub async fn slow(sizes: &Sizes, target: &Target, r: &mut Results) {
+    let (server, api, mut receiver) = setup(target, "slow", Duration::from_millis(100), &[]).await;
+    let started = Instant::now();
+    let visitors = api.visitors(sizes.slow_events / 4, sizes.concurrency).await;
+    let rest = sizes.slow_events - visitors.len();
+    load::burst(&api, &visitors, rest, sizes.concurrency, 0).await;
+    let last = receiver
+        .wait_for(sizes.slow_events as u64, DRAIN_LIMIT)
+        .await
+        .expect("every slow event arrives");
+    r.slow_rps = sizes.slow_events as f64 / last.duration_since(started).as_secs_f64();
+    r.slow_cpu_s = server.cpu_seconds();
+    r.slow_rss_mb = server.peak_rss_mb();
+    server.stop().await;
+}
+
+/// One long conversation: server CPU per event and payload size, early and late.
+pub async fn long(sizes: &Sizes, target: &Target, r: &mut Results) {
+    let (server, api, mut receiver) = setup(target, "long", Duration::ZERO, &[]).await;
+    let visitor = api.visitors(1, 1).await.remove(0);
+    let window = (sizes.long_messages / 10).max(1);
+    let mut tag = 0;
+    let mut sent = 1; // the start event
+    let measure = |cpu_before: f64, bytes_before: u64, server: &Server, receiver: &Receiver| {
+        let cpu = (server.cpu_seconds() - cpu_before) * 1000.0 / window as f64;
+        let bytes = (receiver.bytes() - bytes_before) as f64 / window as f64;
+        (cpu, bytes)
+    };
+    let mut early = (0.0, 0.0);
+    let mut late = (0.0, 0.0);
+    for w in 0..10 {
+        let (cpu0, bytes0) = (server.cpu_seconds(), receiver.bytes());
+        for _ in 0..window {
+            api.message(&visitor, tag).await;
+            tag += 1;
+        }
+        sent += window as u64;
+        receiver
+            .wait_for(sent, DRAIN_LIMIT)
+            .await
+            .expect("long conversation events arrive");
+        if w == 0 {
+            early = measure(cpu0, bytes0, &server, &receiver);
+        }
+        if w == 9 {
+            late = measure(cpu0, bytes0, &server, &receiver);
+        }
+    }
+    (r.long_early_cpu_ms, r.long_early_bytes) = early;
+    (r.long_late_cpu_ms, r.long_late_bytes) = late;
+    r.long_rss_mb = server.peak_rss_mb();
+    server.stop().await;
+}
