@@ -25,6 +25,10 @@ pub enum StoreError {
     NotFound,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("SQLite error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the transaction did not commit: {0}")]
+    Commit(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]

@@ -54,3 +54,13 @@ pub fn agent(id: &str, real_name: &str) -> Value {
 pub fn named(name: &str) -> Value {
     json!({ "name": name })
 }
+
+/// Random characters from `[a-z0-9]`.
+pub fn random_token(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}

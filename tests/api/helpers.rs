@@ -16,6 +16,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::OnceCell;
 
+use crate::fixtures::random_token;
 use crate::stores::TestStore;
 
 /// The failure bound of every wait for something the server does.
@@ -293,14 +294,4 @@ impl Drop for TestApp {
             );
         }
     }
-}
-
-/// Random characters from `[a-z0-9]`.
-pub fn random_token(len: usize) -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
 }

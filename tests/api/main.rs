@@ -1,8 +1,10 @@
 //! Black-box integration tests of the `palaver` binary, compiled as one test binary.
 //!
-//! Layout: the harness (`helpers`: start/stop/restart the real server; `client` and `api`:
-//! typed calls; `receiver`: a scripted webhook receiver; `signature`, `payload`, `checks`:
-//! what every webhook must satisfy; `fixtures`: the seed's data), then one module per area.
+//! Layout: the harness (`helpers`: start/stop/restart the real server; `stores`: SQLite or a
+//! throw-away PostgreSQL database, and the macros running each test on both; `cluster`: several
+//! servers on one PostgreSQL; `client` and `api`: typed calls; `sse`: a Server-Sent Events
+//! reader; `receiver`: a scripted webhook receiver; `signature`, `payload`, `checks`: what every
+//! webhook must satisfy; `fixtures`: the seed's data), then one module per area.
 
 mod api;
 mod checks;

@@ -2,30 +2,25 @@
 //! endpoint, in the writer's transaction.
 
 use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, ErrorCode, params};
 
 /// Maps a unique-constraint violation to the conflict it means for this step.
-fn unique_as(kind: ConflictKind) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| match e.as_database_error() {
-        Some(d) if d.is_unique_violation() => StoreError::Conflict(kind),
-        _ => StoreError::Db(e),
+pub fn unique_as(kind: ConflictKind) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(kind),
+        _ => StoreError::Sqlite(e),
     }
 }
 
-pub async fn apply(conn: &mut SqliteConnection, c: Commit) -> Result<Committed> {
+pub fn apply(conn: &Connection, c: Commit) -> Result<Committed> {
     let mut done = Committed::default();
     for step in c.steps {
-        apply_step(conn, c.team_seq, step, &mut done).await?;
+        apply_step(conn, c.team_seq, step, &mut done)?;
     }
     Ok(done)
 }
 
-async fn apply_step(
-    conn: &mut SqliteConnection,
-    team: i64,
-    step: Step,
-    done: &mut Committed,
-) -> Result<()> {
+fn apply_step(conn: &Connection, team: i64, step: Step, done: &mut Committed) -> Result<()> {
     match step {
         Step::InsertVisitor {
             id,
@@ -36,25 +31,20 @@ async fn apply_step(
             at,
         } => {
             let identity = serde_json::to_string(&identity).expect("identity serializes");
-            let seq = sqlx::query_scalar(
+            conn.prepare_cached(
                 "INSERT INTO visitors (id, team_seq, name, channel_name, identity, token_hash, version, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING seq",
-            )
-            .bind(id).bind(team).bind(name).bind(channel_name).bind(identity).bind(token_hash).bind(at.0)
-            .fetch_one(&mut *conn)
-            .await
+                 VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            )?
+            .execute(params![id, team, name, channel_name, identity, token_hash, at.0])
             .map_err(unique_as(ConflictKind::ChannelName))?;
-            done.visitor_seq = Some(seq);
+            done.visitor_seq = Some(conn.last_insert_rowid());
         }
         Step::CheckVisitor { seq, version } => {
-            let n = sqlx::query(
-                "UPDATE visitors SET version = version + 1 WHERE seq = ? AND version = ?",
-            )
-            .bind(seq)
-            .bind(version)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+            let n = conn
+                .prepare_cached(
+                    "UPDATE visitors SET version = version + 1 WHERE seq = ? AND version = ?",
+                )?
+                .execute(params![seq, version])?;
             if n != 1 {
                 return Err(StoreError::Conflict(ConflictKind::VisitorVersion));
             }
@@ -62,11 +52,8 @@ async fn apply_step(
         }
         Step::UpdateIdentity { seq, identity } => {
             let identity = serde_json::to_string(&identity).expect("identity serializes");
-            sqlx::query("UPDATE visitors SET identity = ? WHERE seq = ?")
-                .bind(identity)
-                .bind(seq)
-                .execute(&mut *conn)
-                .await?;
+            conn.prepare_cached("UPDATE visitors SET identity = ? WHERE seq = ?")?
+                .execute(params![identity, seq])?;
         }
         Step::InsertConversation {
             id,
@@ -76,18 +63,12 @@ async fn apply_step(
             let visitor = visitor_seq
                 .or(done.visitor_seq)
                 .ok_or(StoreError::NotFound)?;
-            let seq = sqlx::query_scalar(
-                "INSERT INTO conversations (id, team_seq, visitor_seq, status, started_at)
-                 VALUES (?, ?, ?, 'waiting', ?) RETURNING seq",
-            )
-            .bind(id)
-            .bind(team)
-            .bind(visitor)
-            .bind(at.0)
-            .fetch_one(&mut *conn)
-            .await
+            conn.prepare_cached(
+                "INSERT INTO conversations (id, team_seq, visitor_seq, status, started_at) VALUES (?, ?, ?, 'waiting', ?)",
+            )?
+            .execute(params![id, team, visitor, at.0])
             .map_err(unique_as(ConflictKind::ActiveConversation))?;
-            done.conversation_seq = Some(seq);
+            done.conversation_seq = Some(conn.last_insert_rowid());
         }
         Step::UpdateConversation {
             seq,
@@ -97,13 +78,9 @@ async fn apply_step(
             ended_at,
         } => {
             let seq = seq.or(done.conversation_seq).ok_or(StoreError::NotFound)?;
-            sqlx::query(
-                "UPDATE conversations SET status = ?, agent_id = ?, agent = ?, ended_at = ? WHERE seq = ?",
-            )
-            .bind(status.as_str()).bind(agent_id).bind(agent).bind(ended_at.map(|t| t.0)).bind(seq)
-            .execute(&mut *conn)
-            .await
-            .map_err(unique_as(ConflictKind::ActiveConversation))?;
+            conn.prepare_cached("UPDATE conversations SET status = ?, agent_id = ?, agent = ?, ended_at = ? WHERE seq = ?")?
+                .execute(params![status.as_str(), agent_id, agent, ended_at.map(|t| t.0), seq])
+                .map_err(unique_as(ConflictKind::ActiveConversation))?;
             done.conversation_seq = Some(seq);
         }
         Step::InsertMessage {
@@ -113,14 +90,11 @@ async fn apply_step(
             let conversation = conversation_seq
                 .or(done.conversation_seq)
                 .ok_or(StoreError::NotFound)?;
-            sqlx::query(
+            conn.prepare_cached(
                 "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(m.id).bind(conversation).bind(m.agent_id).bind(m.user_name).bind(m.user_picture)
-            .bind(m.text).bind(m.created_at.0)
-            .execute(&mut *conn)
-            .await?;
+            )?
+            .execute(params![m.id, conversation, m.agent_id, m.user_name, m.user_picture, m.text, m.created_at.0])?;
             done.conversation_seq = Some(conversation);
         }
         Step::InsertEvent {
@@ -134,33 +108,18 @@ async fn apply_step(
         } => {
             let conversation = conversation_seq.or(done.conversation_seq);
             done.conversation_seq = conversation;
-            let event_seq: i64 = sqlx::query_scalar(
-                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-            )
-            .bind(id)
-            .bind(team)
-            .bind(conversation)
-            .bind(name)
-            .bind(at.0)
-            .bind(body)
-            .fetch_one(&mut *conn)
-            .await?;
-            done.deliveries += fan_out(conn, team, event_seq, bit, &lane, at.0).await?;
+            conn.prepare_cached(
+                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![id, team, conversation, name, at.0, body])?;
+            let event_seq = conn.last_insert_rowid();
+            done.deliveries += fan_out(conn, team, event_seq, bit, &lane, at.0)?;
         }
         Step::SaveAnswer { key, answer, at } => {
-            sqlx::query(
-                "INSERT INTO idempotency (team_seq, key, fingerprint, status, body, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(team)
-            .bind(key)
-            .bind(answer.fingerprint)
-            .bind(answer.status as i64)
-            .bind(answer.body)
-            .bind(at.0)
-            .execute(&mut *conn)
-            .await
+            conn.prepare_cached(
+                "INSERT INTO idempotency (team_seq, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![team, key, answer.fingerprint, answer.status, answer.body, at.0])
             .map_err(unique_as(ConflictKind::IdempotencyKey))?;
         }
     }
@@ -169,27 +128,25 @@ async fn apply_step(
 
 /// One delivery per enabled endpoint of the team subscribed to the event: `ready` when its lane
 /// is free, else `waiting` behind the lane's earlier deliveries.
-pub async fn fan_out(
-    conn: &mut SqliteConnection,
+fn fan_out(
+    conn: &Connection,
     team: i64,
     event_seq: i64,
     bit: i64,
     lane: &str,
     now: i64,
 ) -> Result<u64> {
-    let n = sqlx::query(
-        "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-         SELECT 'msg_' || lower(hex(randomblob(12))), e.seq, ?1, ?2,
-                CASE WHEN EXISTS (SELECT 1 FROM deliveries d
-                                  WHERE d.endpoint_seq = e.seq AND d.lane = ?2
-                                    AND d.state IN ('ready', 'waiting'))
-                     THEN 'waiting' ELSE 'ready' END,
-                ?3, ?3
-         FROM endpoints e WHERE e.team_seq = ?4 AND e.enabled = 1 AND (e.events & ?5) <> 0",
-    )
-    .bind(event_seq).bind(lane).bind(now).bind(team).bind(bit)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n)
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
+             SELECT 'msg_' || lower(hex(randomblob(12))), e.seq, ?1, ?2,
+                    CASE WHEN EXISTS (SELECT 1 FROM deliveries d
+                                      WHERE d.endpoint_seq = e.seq AND d.lane = ?2
+                                        AND d.state IN ('ready', 'waiting'))
+                         THEN 'waiting' ELSE 'ready' END,
+                    ?3, ?3
+             FROM endpoints e WHERE e.team_seq = ?4 AND e.enabled = 1 AND (e.events & ?5) <> 0",
+        )?
+        .execute(params![event_seq, lane, now, team, bit])?;
+    Ok(n as u64)
 }

@@ -1,5 +1,6 @@
 //! The embedded SQLite store: WAL, one writer task with group commit, a pool of readers.
 
+mod admin;
 mod commit;
 mod outbox;
 mod reads;
@@ -8,9 +9,8 @@ mod writer;
 use super::rows;
 use super::*;
 use crate::domain::Millis;
-use futures::FutureExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Row, SqlitePool};
+use sqlx::{ConnectOptions, Connection, Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 use writer::Writer;
@@ -30,7 +30,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or a path) and migrates it.
     pub async fn open(url: &str) -> Result<Self> {
-        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").unwrap_or(url).to_string();
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -40,30 +40,42 @@ impl SqliteStore {
             .pragma("cache_size", "-16000");
         let mut conn = options.clone().connect().await?;
         sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
+        conn.close().await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
             .connect_with(options)
             .await?;
+        let writer = tokio::task::spawn_blocking(move || open_writer(&path))
+            .await
+            .map_err(|e| StoreError::Commit(e.to_string()))??;
         Ok(SqliteStore {
             read,
-            writer: Writer::start(conn),
+            writer: Writer::start(writer),
             work: Arc::new(Notify::new()),
             live: tokio::sync::broadcast::channel(1024).0,
         })
     }
 
+    /// Runs `f` in the writer's next transaction.
     async fn one<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(
-                &'c mut sqlx::SqliteConnection,
-            ) -> futures::future::BoxFuture<'c, Result<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         self.writer.run(f).await
     }
+}
+
+/// The writer's connection, with the same pragmas as the readers'.
+fn open_writer(path: &str) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "wal")?;
+    conn.pragma_update(None, "synchronous", "full")?;
+    conn.pragma_update(None, "cache_size", -16000)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 #[async_trait]
@@ -85,25 +97,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_team(&self, t: NewTeam) -> Result<Team> {
-        self.one(move |c| {
-            async move {
-                let r = sqlx::query(
-                    "INSERT INTO teams (id, name, api_key_hash, site_key, is_default, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-                )
-                .bind(t.id)
-                .bind(t.name)
-                .bind(t.api_key_hash)
-                .bind(t.site_key)
-                .bind(t.is_default)
-                .bind(t.created_at.0)
-                .fetch_one(c)
-                .await?;
-                Ok(rows::team(&r))
-            }
-            .boxed()
-        })
-        .await
+        self.one(move |c| admin::create_team(c, t)).await
     }
 
     async fn team_by_api_key_hash(&self, hash: &str) -> Result<Option<Team>> {
@@ -133,18 +127,9 @@ impl Store for SqliteStore {
     }
 
     async fn put_agent(&self, team_seq: i64, id: &str, profile: &str) -> Result<bool> {
-        let (id, profile, now) = (id.to_string(), profile.to_string(), Millis::now());
-        self.one(move |c| {
-            async move {
-                let existed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents WHERE team_seq = ? AND id = ?")
-                    .bind(team_seq).bind(&id).fetch_one(&mut *c).await?;
-                sqlx::query("INSERT OR REPLACE INTO agents (team_seq, id, profile, updated_at) VALUES (?, ?, ?, ?)")
-                    .bind(team_seq).bind(&id).bind(profile).bind(now.0).execute(&mut *c).await?;
-                Ok(existed == 0)
-            }
-            .boxed()
-        })
-        .await
+        let (id, profile) = (id.to_string(), profile.to_string());
+        self.one(move |c| admin::put_agent(c, team_seq, &id, &profile))
+            .await
     }
 
     async fn agent(&self, team_seq: i64, id: &str) -> Result<Option<String>> {
@@ -175,37 +160,12 @@ impl Store for SqliteStore {
 
     async fn delete_agent(&self, team_seq: i64, id: &str) -> Result<bool> {
         let id = id.to_string();
-        self.one(move |c| {
-            async move {
-                let n = sqlx::query("DELETE FROM agents WHERE team_seq = ? AND id = ?")
-                    .bind(team_seq)
-                    .bind(id)
-                    .execute(c)
-                    .await?
-                    .rows_affected();
-                Ok(n == 1)
-            }
-            .boxed()
-        })
-        .await
+        self.one(move |c| admin::delete_agent(c, team_seq, &id))
+            .await
     }
 
     async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint> {
-        self.one(move |c| {
-            async move {
-                let r = sqlx::query(
-                    "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                )
-                .bind(e.id).bind(e.team_seq).bind(e.url).bind(e.events).bind(e.description)
-                .bind(e.enabled).bind(e.secret).bind(e.created_at.0)
-                .fetch_one(c)
-                .await?;
-                Ok(rows::endpoint(&r))
-            }
-            .boxed()
-        })
-        .await
+        self.one(move |c| admin::create_endpoint(c, e)).await
     }
 
     async fn endpoint(&self, team_seq: i64, id: &str) -> Result<Option<Endpoint>> {
@@ -230,39 +190,14 @@ impl Store for SqliteStore {
     }
 
     async fn update_endpoint(&self, e: Endpoint) -> Result<()> {
-        self.one(move |c| {
-            async move {
-                sqlx::query(
-                    "UPDATE endpoints SET url = ?, events = ?, description = ?, enabled = ?, secret = ?,
-                     previous_secret = ?, previous_secret_until = ? WHERE seq = ?",
-                )
-                .bind(e.url).bind(e.events).bind(e.description).bind(e.enabled).bind(e.secret)
-                .bind(e.previous_secret).bind(e.previous_secret_until.map(|t| t.0)).bind(e.seq)
-                .execute(c)
-                .await?;
-                Ok(())
-            }
-            .boxed()
-        })
-        .await?;
+        self.one(move |c| admin::update_endpoint(c, &e)).await?;
         self.work.notify_one();
         Ok(())
     }
 
     async fn delete_endpoint(&self, team_seq: i64, endpoint_seq: i64) -> Result<()> {
-        self.one(move |c| {
-            async move {
-                sqlx::query("DELETE FROM endpoints WHERE team_seq = ? AND seq = ?")
-                    .bind(team_seq).bind(endpoint_seq).execute(&mut *c).await?;
-                sqlx::query("DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE endpoint_seq = ?)")
-                    .bind(endpoint_seq).execute(&mut *c).await?;
-                sqlx::query("DELETE FROM deliveries WHERE endpoint_seq = ?").bind(endpoint_seq).execute(&mut *c).await?;
-                sqlx::query("DELETE FROM recoveries WHERE endpoint_seq = ?").bind(endpoint_seq).execute(&mut *c).await?;
-                Ok(())
-            }
-            .boxed()
-        })
-        .await
+        self.one(move |c| admin::delete_endpoint(c, team_seq, endpoint_seq))
+            .await
     }
 
     async fn visitor_by_token_hash(&self, hash: &str) -> Result<Option<VisitorRecord>> {
@@ -355,7 +290,7 @@ impl Store for SqliteStore {
 
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
-        let done = self.one(move |conn| commit::apply(conn, c).boxed()).await?;
+        let done = self.one(move |conn| commit::apply(conn, c)).await?;
         if done.deliveries > 0 {
             self.work.notify_one();
         }
@@ -386,52 +321,27 @@ impl Store for SqliteStore {
         a: StoredAnswer,
         at: Millis,
     ) -> Result<()> {
-        self.one(move |c| {
-            async move {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO idempotency (team_seq, key, fingerprint, status, body, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(team_seq).bind(key).bind(a.fingerprint).bind(a.status as i64).bind(a.body).bind(at.0)
-                .execute(c)
-                .await?;
-                Ok(())
-            }
-            .boxed()
-        })
-        .await
+        self.one(move |c| admin::save_answer(c, team_seq, &key, &a, at))
+            .await
     }
 
     async fn prune_answers(&self, before: Millis) -> Result<u64> {
-        self.one(move |c| {
-            async move {
-                let n = sqlx::query("DELETE FROM idempotency WHERE created_at < ?")
-                    .bind(before.0)
-                    .execute(c)
-                    .await?
-                    .rows_affected();
-                Ok(n)
-            }
-            .boxed()
-        })
-        .await
+        self.one(move |c| admin::prune_answers(c, before)).await
     }
 
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>> {
-        self.one(move |c| outbox::claim(c, now, lease_until, limit).boxed())
+        self.one(move |c| outbox::claim(c, now, lease_until, limit))
             .await
     }
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
-        self.one(move |c| outbox::finish(c, outcomes, now).boxed())
-            .await?;
+        self.one(move |c| outbox::finish(c, outcomes, now)).await?;
         self.work.notify_one();
         Ok(())
     }
 
     async fn release_leases(&self, now: Millis) -> Result<u64> {
-        self.one(move |c| outbox::release_leases(c, now).boxed())
-            .await
+        self.one(move |c| outbox::release_leases(c, now)).await
     }
 
     async fn next_due(&self) -> Result<Option<Millis>> {
@@ -471,27 +381,27 @@ impl Store for SqliteStore {
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let endpoint = endpoint.clone();
         let id = self
-            .one(move |c| outbox::enqueue_test(c, endpoint, body, now).boxed())
+            .one(move |c| outbox::enqueue_test(c, &endpoint, &body, now))
             .await?;
         self.work.notify_one();
         Ok(id)
     }
 
     async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()> {
-        self.one(move |c| outbox::redeliver(c, delivery_seq, now).boxed())
+        self.one(move |c| outbox::redeliver(c, delivery_seq, now))
             .await?;
         self.work.notify_one();
         Ok(())
     }
 
     async fn create_recovery(&self, endpoint_seq: i64, since: Millis, now: Millis) -> Result<u64> {
-        self.one(move |c| outbox::create_recovery(c, endpoint_seq, since, now).boxed())
+        self.one(move |c| outbox::create_recovery(c, endpoint_seq, since, now))
             .await
     }
 
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool> {
         let more = self
-            .one(move |c| outbox::recovery_step(c, now, batch).boxed())
+            .one(move |c| outbox::recovery_step(c, now, batch))
             .await?;
         if more {
             self.work.notify_one();

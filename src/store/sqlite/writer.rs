@@ -1,33 +1,35 @@
-//! The single SQLite writer with group commit: concurrent write jobs share one transaction and one
-//! fsync; each job runs inside its own savepoint, so a failing job undoes only itself; each caller
-//! is answered only after the commit.
+//! The single SQLite writer, on a thread of its own, with group commit: concurrent write jobs
+//! share one transaction and one fsync; each job runs inside its own savepoint, so a failing job
+//! undoes only itself; each caller is answered only after the commit. Statements are prepared
+//! once and cached, and run without crossing threads.
 
 use super::super::{Result, StoreError};
-use futures::future::BoxFuture;
-use sqlx::{Connection, Executor, SqliteConnection};
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use rusqlite::Connection;
+use std::sync::mpsc as std_mpsc;
+use tokio::sync::oneshot;
 
 /// Most jobs in one transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 1024;
 
-/// Called with the commit's result once the transaction is over.
-type Finisher = Box<dyn FnOnce(std::result::Result<(), Arc<sqlx::Error>>) + Send>;
+/// Called with whether the transaction committed, once it is over.
+type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 /// A job: runs on the writer's connection; says whether it succeeded, and how to answer.
-type Job =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finisher)> + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>;
 
-/// The handle to the writer task.
+/// The handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: std_mpsc::Sender<Job>,
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`.
-    pub fn start(conn: SqliteConnection) -> Self {
-        let (jobs, rx) = mpsc::channel(4096);
-        tokio::spawn(write_loop(conn, rx));
+    /// Starts the writer thread on `conn`.
+    pub fn start(conn: Connection) -> Self {
+        let (jobs, rx) = std_mpsc::channel();
+        std::thread::Builder::new()
+            .name("palaver-sqlite-writer".into())
+            .spawn(move || write_loop(conn, rx))
+            .expect("the writer thread starts");
         Writer { jobs }
     }
 
@@ -35,62 +37,63 @@ impl Writer {
     pub async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |conn| {
-            Box::pin(async move {
-                let result = f(conn).await;
-                let ok = result.is_ok();
-                let finish: Finisher = Box::new(move |committed| {
-                    let answer = match committed {
-                        Ok(()) => result,
-                        Err(e) => Err(StoreError::Db(sqlx::Error::Protocol(format!(
-                            "commit failed: {e}"
-                        )))),
-                    };
-                    let _ = tx.send(answer);
-                });
-                (ok, finish)
-            })
+            let result = f(conn);
+            let ok = result.is_ok();
+            let finish: Finisher = Box::new(move |committed| {
+                let answer = match committed {
+                    Ok(()) => result,
+                    Err(e) => Err(StoreError::Commit(e)),
+                };
+                let _ = tx.send(answer);
+            });
+            (ok, finish)
         });
-        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
 
-async fn write_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+fn write_loop(conn: Connection, rx: std_mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
         let mut finishers = Vec::with_capacity(batch.len());
-        let result = run_batch(&mut conn, batch.drain(..), &mut finishers).await;
+        let result = run_batch(&conn, batch, &mut finishers);
         if let Err(e) = &result {
             tracing::error!(error = %e, jobs = finishers.len(), "write transaction failed");
-            let _ = conn.execute("ROLLBACK").await;
+            let _ = conn.execute_batch("ROLLBACK");
         }
-        let result = result.map_err(Arc::new);
+        let result = result.map_err(|e| e.to_string());
         for finish in finishers {
             finish(result.clone());
         }
     }
-    let _ = conn.close().await;
 }
 
-async fn run_batch(
-    conn: &mut SqliteConnection,
-    jobs: impl Iterator<Item = Job>,
+fn run_batch(
+    conn: &Connection,
+    jobs: Vec<Job>,
     finishers: &mut Vec<Finisher>,
-) -> std::result::Result<(), sqlx::Error> {
-    conn.execute("BEGIN IMMEDIATE").await?;
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     for job in jobs {
-        conn.execute("SAVEPOINT job").await?;
-        let (ok, finish) = job(conn).await;
+        conn.prepare_cached("SAVEPOINT job")?.execute([])?;
+        let (ok, finish) = job(conn);
         finishers.push(finish);
         if !ok {
-            conn.execute("ROLLBACK TO job").await?;
+            conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
         }
-        conn.execute("RELEASE job").await?;
+        conn.prepare_cached("RELEASE job")?.execute([])?;
     }
-    conn.execute("COMMIT").await?;
+    conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
 }
