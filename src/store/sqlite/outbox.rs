@@ -15,7 +15,8 @@ pub fn claim(
     let seqs: Vec<i64> = conn
         .prepare_cached(
             "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?1, leased = 1
-             WHERE seq IN (SELECT d.seq FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq
+             WHERE seq IN (SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
+                           JOIN endpoints e ON e.seq = d.endpoint_seq
                            WHERE d.state = 'ready' AND d.next_attempt_at <= ?2 AND e.enabled = 1
                            ORDER BY d.next_attempt_at LIMIT ?3)
              RETURNING seq",
@@ -91,10 +92,13 @@ pub fn finish(conn: &Connection, outcomes: Vec<Outcome>, now: Millis) -> Result<
 /// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one.
 pub fn promote(conn: &Connection, endpoint_seq: i64, lane: &str, now: Millis) -> Result<()> {
     conn.prepare_cached(
+        // `state IN ('ready', 'waiting')` lets SQLite use the lane's partial index.
         "UPDATE deliveries SET state = 'ready', next_attempt_at = ?3
-         WHERE seq = (SELECT seq FROM deliveries WHERE endpoint_seq = ?1 AND lane = ?2 AND state = 'waiting'
+         WHERE seq = (SELECT seq FROM deliveries INDEXED BY deliveries_lane
+                      WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'waiting'
                       ORDER BY seq LIMIT 1)
-           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_seq = ?1 AND lane = ?2 AND state = 'ready')",
+           AND NOT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_lane
+                           WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'ready')",
     )?
     .execute(params![endpoint_seq, lane, now.0])?;
     Ok(())
