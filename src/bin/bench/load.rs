@@ -57,11 +57,23 @@ impl Api {
         r.json().await.expect("JSON answer")
     }
 
+    /// A webhook for all six events.
     pub async fn webhook(&self, url: &str) -> String {
+        let all = [
+            "start",
+            "open",
+            "end",
+            "email",
+            "messageVisitor",
+            "messageAgent",
+        ];
+        self.webhook_for(url, &all).await
+    }
+
+    pub async fn webhook_for(&self, url: &str, events: &[&str]) -> String {
         let auth = format!("Bearer {}", super::server::API_KEY);
-        let w = self
-            .post("/webhooks", ("authorization", &auth), json!({"url": url}))
-            .await;
+        let body = json!({"url": url, "events": events});
+        let w = self.post("/webhooks", ("authorization", &auth), body).await;
         w["id"].as_str().expect("webhook id").to_string()
     }
 
