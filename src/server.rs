@@ -58,6 +58,7 @@ pub async fn serve(
         store: store.clone(),
         allow_private: args.allow_private_destinations,
         trusted_proxies: Arc::new(args.trusted_proxies.clone()),
+        auth: Arc::default(),
         shutdown: stop_rx,
     };
     let app = api::app(state).into_make_service_with_connect_info::<SocketAddr>();

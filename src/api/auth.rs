@@ -2,11 +2,32 @@
 
 use super::AppState;
 use super::error::ApiError;
+use crate::chat::cache::TtlCache;
 use crate::domain::hash_secret;
 use crate::store::{Team, VisitorRecord};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+
+/// Who keys and tokens belong to: read on every request, changed never (keys cannot be
+/// rotated yet) — so remembered for a minute instead of read each time.
+pub struct AuthCache {
+    teams: TtlCache<String, Team>,
+    sites: TtlCache<String, Team>,
+    /// Only the visitor's identity fields may be stale here; handlers use its ids.
+    visitors: TtlCache<String, VisitorRecord>,
+}
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        let ttl = std::time::Duration::from_secs(60);
+        AuthCache {
+            teams: TtlCache::new(ttl, 1_000),
+            sites: TtlCache::new(ttl, 1_000),
+            visitors: TtlCache::new(ttl, 100_000),
+        }
+    }
+}
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -28,12 +49,17 @@ impl FromRequestParts<AppState> for TeamAuth {
         let key = bearer(&parts.headers).ok_or_else(|| {
             ApiError::unauthorized("send the team's API key as `Authorization: Bearer <key>`")
         })?;
-        state
+        let hash = hash_secret(key);
+        if let Some(team) = state.auth.teams.get(&hash) {
+            return Ok(TeamAuth(team));
+        }
+        let team = state
             .store
-            .team_by_api_key_hash(&hash_secret(key))
+            .team_by_api_key_hash(&hash)
             .await?
-            .map(TeamAuth)
-            .ok_or_else(|| ApiError::unauthorized("the API key is not valid"))
+            .ok_or_else(|| ApiError::unauthorized("the API key is not valid"))?;
+        state.auth.teams.insert(hash, team.clone());
+        Ok(TeamAuth(team))
     }
 }
 
@@ -51,12 +77,16 @@ impl FromRequestParts<AppState> for SiteAuth {
             .ok_or_else(|| {
                 ApiError::unauthorized("send the team's site key in the `X-Site-Key` header")
             })?;
-        state
+        if let Some(team) = state.auth.sites.get(&key.to_string()) {
+            return Ok(SiteAuth(team));
+        }
+        let team = state
             .store
             .team_by_site_key(key)
             .await?
-            .map(SiteAuth)
-            .ok_or_else(|| ApiError::unauthorized("the site key is not valid"))
+            .ok_or_else(|| ApiError::unauthorized("the site key is not valid"))?;
+        state.auth.sites.insert(key.to_string(), team.clone());
+        Ok(SiteAuth(team))
     }
 }
 
@@ -75,11 +105,19 @@ impl FromRequestParts<AppState> for VisitorAuth {
         let token = bearer(&parts.headers).map(str::to_string).or(from_query).ok_or_else(|| {
             ApiError::unauthorized("send the visitorToken from POST /visitor/conversations as `Authorization: Bearer <token>`")
         })?;
-        let visitor = state
-            .store
-            .visitor_by_token_hash(&hash_secret(&token))
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the visitor token is not valid"))?;
+        let hash = hash_secret(&token);
+        let visitor = match state.auth.visitors.get(&hash) {
+            Some(v) => v,
+            None => {
+                let v = state
+                    .store
+                    .visitor_by_token_hash(&hash)
+                    .await?
+                    .ok_or_else(|| ApiError::unauthorized("the visitor token is not valid"))?;
+                state.auth.visitors.insert(hash, v.clone());
+                v
+            }
+        };
         if parts.headers.contains_key("x-site-key") {
             let SiteAuth(team) = SiteAuth::from_request_parts(parts, state).await?;
             if team.seq != visitor.team_seq {

@@ -34,6 +34,8 @@ pub struct AppState {
     pub allow_private: bool,
     /// Proxies whose `X-Forwarded-For` is believed for the visitor's address.
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Who keys and tokens belong to, remembered for a minute.
+    pub auth: Arc<auth::AuthCache>,
     /// Turns true when the server stops: long-lived streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

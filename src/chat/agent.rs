@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::domain::{Command, EventName, Transition};
-use crate::store::ConversationRecord;
 
 /// What an agent brings to a conversation: their id and stored profile.
 struct AgentRef {
@@ -71,17 +70,6 @@ impl Chat {
         })
     }
 
-    async fn team_conversation(
-        &self,
-        team_seq: i64,
-        id: &str,
-    ) -> Result<ConversationRecord, ChatError> {
-        self.store
-            .conversation(team_seq, id)
-            .await?
-            .ok_or(ChatError::NotFound("conversation"))
-    }
-
     /// `POST /conversations/{id}/messages`; a text of exactly `.end` ends the conversation.
     pub async fn agent_message(
         &self,
@@ -94,10 +82,10 @@ impl Chat {
         if text.trim().is_empty() {
             return Err(ChatError::Invalid("`text` must not be empty".into()));
         }
-        let c = self.team_conversation(team_seq, conversation_id).await?;
+        let visitor_seq = self.owner(team_seq, conversation_id).await?;
         let agent = self.agent_ref(team_seq, agent_id).await?;
         let ends = text == ".end";
-        self.run(team_seq, c.visitor_seq, idem, |p| {
+        self.run(team_seq, visitor_seq, idem, |p| {
             let cmd = if ends {
                 Command::End
             } else {
@@ -126,9 +114,9 @@ impl Chat {
         cmd: Command,
         idem: Option<&Idempotency>,
     ) -> Result<Answer<ConversationView>, ChatError> {
-        let c = self.team_conversation(team_seq, conversation_id).await?;
+        let visitor_seq = self.owner(team_seq, conversation_id).await?;
         let agent = self.agent_ref(team_seq, agent_id).await?;
-        self.run(team_seq, c.visitor_seq, idem, |p| {
+        self.run(team_seq, visitor_seq, idem, |p| {
             agent_acts(p, conversation_id, &agent, cmd, None)?;
             Ok(Reply {
                 status: 200,

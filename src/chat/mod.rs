@@ -2,6 +2,7 @@
 //! commit, keep the in-memory state in step.
 
 mod agent;
+pub mod cache;
 mod plan;
 mod state;
 pub mod views;
@@ -75,6 +76,8 @@ const MAX_RETRIES: usize = 5;
 pub struct Chat {
     store: Arc<dyn Store>,
     states: States,
+    /// Which visitor and team each conversation belongs to (never changes).
+    owners: cache::TtlCache<String, (i64, i64)>,
 }
 
 impl Chat {
@@ -82,11 +85,31 @@ impl Chat {
         Chat {
             store,
             states: States::default(),
+            owners: cache::TtlCache::new(std::time::Duration::from_secs(3600), 100_000),
         }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The visitor a conversation of this team belongs to.
+    async fn owner(&self, team_seq: i64, conversation_id: &str) -> Result<i64, ChatError> {
+        let key = conversation_id.to_string();
+        if let Some((team, visitor)) = self.owners.get(&key) {
+            return if team == team_seq {
+                Ok(visitor)
+            } else {
+                Err(ChatError::NotFound("conversation"))
+            };
+        }
+        let c = self
+            .store
+            .conversation(team_seq, conversation_id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        self.owners.insert(key, (c.team_seq, c.visitor_seq));
+        Ok(c.visitor_seq)
     }
 
     /// The stored answer for a repeated idempotency key, or an error if the request differs.

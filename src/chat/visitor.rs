@@ -236,7 +236,7 @@ impl Chat {
         idem: Option<&Idempotency>,
     ) -> Result<Answer<MessageOut>, ChatError> {
         check_text(text)?;
-        self.own_conversation(visitor, conversation_id).await?;
+        self.check_owner(visitor, conversation_id).await?;
         self.run(visitor.team_seq, visitor.seq, idem, |p| {
             let m = visitor_writes(p, text)?;
             let conversation_id = p.conversation().record.id.clone();
@@ -260,7 +260,7 @@ impl Chat {
         if !email::is_valid(address) {
             return Err(ChatError::InvalidEmail(address.to_string()));
         }
-        self.own_conversation(visitor, conversation_id).await?;
+        self.check_owner(visitor, conversation_id).await?;
         self.run(visitor.team_seq, visitor.seq, idem, |p| {
             let changed = p.state.visitor.identity.email != address;
             if changed {
@@ -298,6 +298,14 @@ impl Chat {
     }
 
     /// The conversation, if it is this visitor's.
+    /// Fails unless the conversation is this visitor's.
+    async fn check_owner(&self, visitor: &VisitorRecord, id: &str) -> Result<(), ChatError> {
+        match self.owner(visitor.team_seq, id).await? {
+            seq if seq == visitor.seq => Ok(()),
+            _ => Err(ChatError::NotFound("conversation")),
+        }
+    }
+
     async fn own_conversation(
         &self,
         visitor: &VisitorRecord,

@@ -1,0 +1,63 @@
+//! A small bounded map with a time to live, for facts that rarely change and are read on every
+//! request (who a key or token belongs to, which visitor a conversation is of).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct TtlCache<K, V> {
+    map: Mutex<HashMap<K, (V, Instant)>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        TtlCache {
+            map: Mutex::new(HashMap::new()),
+            ttl,
+            capacity,
+        }
+    }
+
+    /// The value, if cached and fresh.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let map = self.map.lock().expect("cache poisoned");
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(v, _)| v.clone())
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        let mut map = self.map.lock().expect("cache poisoned");
+        if map.len() >= self.capacity {
+            let ttl = self.ttl;
+            map.retain(|_, (_, at)| at.elapsed() < ttl);
+            if map.len() >= self.capacity {
+                map.clear();
+            }
+        }
+        map.insert(key, (value, Instant::now()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TtlCache;
+    use std::time::Duration;
+
+    #[test]
+    fn values_expire_and_the_map_stays_bounded() {
+        let c = TtlCache::new(Duration::from_millis(30), 3);
+        c.insert(1, "a");
+        assert_eq!(c.get(&1), Some("a"));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(c.get(&1), None);
+        for i in 0..10 {
+            c.insert(i, "x");
+        }
+        assert!(c.map.lock().unwrap().len() <= 3);
+        assert_eq!(c.get(&9), Some("x"));
+    }
+}
