@@ -2,7 +2,7 @@
 
 use super::{RetrySchedule, guard::GuardedResolver, send};
 use crate::domain::Millis;
-use crate::store::{NextStep, Outcome, Store};
+use crate::store::{Claim, NextStep, Outcome, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -83,21 +83,30 @@ async fn dispatch(
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let work = store.work_signal();
     let lease = config.timeout + LEASE_MARGIN;
+    let config = Arc::new(config);
     while !*shutdown.borrow() {
         let free = slots.available_permits().min(CLAIM_BATCH);
-        let mut claimed = Vec::new();
-        if free > 0 {
-            let now = Millis::now();
-            match store
-                .claim(now, now.plus_ms(lease.as_millis() as i64), free as u32)
-                .await
-            {
-                Ok(c) => claimed = c,
-                Err(e) => tracing::error!(error = %e, "claiming deliveries failed"),
+        if free == 0 {
+            // Every slot busy: wait for one to free up.
+            tokio::select! {
+                p = slots.clone().acquire_owned() => drop(p),
+                _ = shutdown.changed() => {}
             }
+            continue;
         }
-        let full = free > 0 && claimed.len() == free;
-        for c in claimed {
+        let now = Millis::now();
+        let claim = match store
+            .claim(now, now.plus_ms(lease.as_millis() as i64), free as u32)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "claiming deliveries failed");
+                Claim::default()
+            }
+        };
+        let full = claim.deliveries.len() == free;
+        for c in claim.deliveries {
             let permit = slots.clone().acquire_owned().await.expect("never closed");
             let (client, config, done) = (client.clone(), config.clone(), done_tx.clone());
             tokio::spawn(async move {
@@ -109,20 +118,12 @@ async fn dispatch(
         if full {
             continue;
         }
-        let wait = match store.next_due().await {
-            Ok(Some(due)) => Duration::from_millis(
+        let wait = match claim.next_due {
+            Some(due) => Duration::from_millis(
                 (due.0 - Millis::now().0).clamp(0, IDLE_POLL.as_millis() as i64) as u64,
             ),
-            _ => IDLE_POLL,
+            None => IDLE_POLL,
         };
-        if free == 0 {
-            // Every slot busy: wait for one to free up.
-            tokio::select! {
-                p = slots.clone().acquire_owned() => drop(p),
-                _ = shutdown.changed() => {}
-            }
-            continue;
-        }
         tokio::select! {
             _ = work.notified() => {}
             _ = tokio::time::sleep(wait) => {}

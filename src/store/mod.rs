@@ -133,15 +133,14 @@ pub trait Store: Send + Sync + 'static {
     async fn prune_answers(&self, before: Millis) -> Result<u64>;
 
     // The outbox.
-    /// Claims up to `limit` due deliveries under a lease ending at `lease_until`.
-    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>>;
+    /// Claims up to `limit` due deliveries under a lease ending at `lease_until`, and tells when
+    /// the next ready one is due.
+    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim>;
     /// Records attempts and their consequences; outcomes of lost leases are recorded but change nothing.
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()>;
     /// At start-up of the only process delivering from this store: the leases of a previous,
     /// dead process are handed back at once instead of waiting for them to expire.
     async fn release_leases(&self, now: Millis) -> Result<u64>;
-    /// When the earliest ready delivery is due.
-    async fn next_due(&self) -> Result<Option<Millis>>;
     async fn deliveries(
         &self,
         endpoint_seq: i64,

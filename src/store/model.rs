@@ -178,6 +178,13 @@ pub struct StoredAnswer {
     pub body: String,
 }
 
+/// What a claim got, and when the next ready delivery (claimed ones included) is due.
+#[derive(Debug, Default)]
+pub struct Claim {
+    pub deliveries: Vec<Claimed>,
+    pub next_due: Option<Millis>,
+}
+
 /// A delivery handed to a worker under a lease.
 #[derive(Clone, Debug)]
 pub struct Claimed {

@@ -121,6 +121,7 @@ impl Fixture {
             .claim(Millis(now), Millis(now + 60_000), 100)
             .await
             .unwrap()
+            .deliveries
     }
 }
 
@@ -200,9 +201,16 @@ async fn retries_wait_for_their_time_and_expired_leases_are_taken_over(f: Fixtur
         )
         .await
         .unwrap();
-    assert!(
-        f.claim_at(9_999).await.is_empty(),
-        "not before nextAttemptAt"
+    let early = f
+        .store
+        .claim(Millis(9_999), Millis(69_999), 100)
+        .await
+        .unwrap();
+    assert!(early.deliveries.is_empty(), "not before nextAttemptAt");
+    assert_eq!(
+        early.next_due,
+        Some(Millis(10_000)),
+        "the claim tells when to look again"
     );
     let again = f.claim_at(10_000).await.remove(0);
     assert_eq!(again.attempt, 2);
@@ -305,6 +313,7 @@ async fn recovery_works_in_batches_and_resumes(f: Fixture) {
             .claim(Millis(5000), Millis(65_000), 100)
             .await
             .unwrap()
+            .deliveries
             .len(),
         3
     );

@@ -425,7 +425,7 @@ impl Store for PgStore {
             .rows_affected())
     }
 
-    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>> {
+    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
         let mut conn = self.pool.acquire().await?;
         outbox::claim(&mut conn, now, lease_until, limit).await
     }
@@ -442,14 +442,6 @@ impl Store for PgStore {
 
     async fn release_leases(&self, _now: Millis) -> Result<u64> {
         Ok(0) // other processes may hold live leases: let them expire
-    }
-
-    async fn next_due(&self) -> Result<Option<Millis>> {
-        let t: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(t.map(Millis))
     }
 
     async fn deliveries(

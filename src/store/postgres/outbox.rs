@@ -2,7 +2,7 @@
 //! outcomes, lane promotion under the lane lock, redelivery and recovery.
 
 use super::super::rows::Columns;
-use super::super::{Claimed, Endpoint, NextStep, Outcome, Result};
+use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, Result};
 use super::commit::lock_lane;
 use crate::domain::Millis;
 use sqlx::{PgConnection, Row};
@@ -14,7 +14,7 @@ pub async fn claim(
     now: Millis,
     lease_until: Millis,
     limit: u32,
-) -> Result<Vec<Claimed>> {
+) -> Result<Claim> {
     let rows = sqlx::query(
         "WITH due AS (
              SELECT d.seq FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq
@@ -33,7 +33,7 @@ pub async fn claim(
     .bind(limit as i64)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
+    let deliveries = rows
         .iter()
         .map(|r| {
             let mut secrets = vec![r.text("secret")];
@@ -56,7 +56,15 @@ pub async fn claim(
                 body: r.text("body"),
             }
         })
-        .collect())
+        .collect();
+    let next_due: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Claim {
+        deliveries,
+        next_due: next_due.map(Millis),
+    })
 }
 
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.

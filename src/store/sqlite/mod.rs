@@ -329,7 +329,7 @@ impl Store for SqliteStore {
         self.one(move |c| admin::prune_answers(c, before)).await
     }
 
-    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Vec<Claimed>> {
+    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
         self.one(move |c| outbox::claim(c, now, lease_until, limit))
             .await
     }
@@ -342,14 +342,6 @@ impl Store for SqliteStore {
 
     async fn release_leases(&self, now: Millis) -> Result<u64> {
         self.one(move |c| outbox::release_leases(c, now)).await
-    }
-
-    async fn next_due(&self) -> Result<Option<Millis>> {
-        let t: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")
-                .fetch_one(&self.read)
-                .await?;
-        Ok(t.map(Millis))
     }
 
     async fn deliveries(

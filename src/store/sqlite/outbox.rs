@@ -1,17 +1,12 @@
 //! The outbox's writes: claims under a lease, fenced outcomes, lane promotion, redelivery and
 //! recovery. Every function runs in the writer's transaction.
 
-use super::super::{Claimed, Endpoint, NextStep, Outcome, Result};
+use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, Result};
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Claims up to `limit` due deliveries of enabled endpoints, oldest due first.
-pub fn claim(
-    conn: &Connection,
-    now: Millis,
-    lease_until: Millis,
-    limit: u32,
-) -> Result<Vec<Claimed>> {
+pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
     let seqs: Vec<i64> = conn
         .prepare_cached(
             "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?1, leased = 1
@@ -52,7 +47,14 @@ pub fn claim(
             })
         })?);
     }
-    Ok(claimed)
+    let next_due = conn
+        .prepare_cached("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")?
+        .query_row([], |r| r.get::<_, Option<i64>>(0))?
+        .map(Millis);
+    Ok(Claim {
+        deliveries: claimed,
+        next_due,
+    })
 }
 
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.
