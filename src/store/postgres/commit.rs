@@ -144,7 +144,7 @@ async fn apply_step(
                 "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
             )
-            .bind(id)
+            .bind(&id)
             .bind(team)
             .bind(conversation)
             .bind(name)
@@ -153,7 +153,7 @@ async fn apply_step(
             .fetch_one(&mut *conn)
             .await?;
             lock_lane(conn, &lane).await?;
-            done.deliveries += fan_out(conn, team, event_seq, bit, &lane, at.0).await?;
+            done.deliveries += fan_out(conn, team, (event_seq, &id), bit, &lane, at.0).await?;
         }
         Step::SaveAnswer { key, answer, at } => {
             sqlx::query(
@@ -179,14 +179,14 @@ async fn apply_step(
 async fn fan_out(
     conn: &mut PgConnection,
     team: i64,
-    event_seq: i64,
+    event: (i64, &str),
     bit: i64,
     lane: &str,
     now: i64,
 ) -> Result<u64> {
     let n = sqlx::query(
         "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-         SELECT 'msg_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24), e.seq, $1, $2,
+         SELECT 'msg_' || $6 || substr(md5(random()::text), 1, 6), e.seq, $1, $2,
                 CASE WHEN EXISTS (SELECT 1 FROM deliveries d
                                   WHERE d.endpoint_seq = e.seq AND d.lane = $2
                                     AND d.state IN ('ready', 'waiting'))
@@ -194,7 +194,7 @@ async fn fan_out(
                 $3, $3
          FROM endpoints e WHERE e.team_seq = $4 AND e.enabled AND (e.events & $5) <> 0",
     )
-    .bind(event_seq).bind(lane).bind(now).bind(team).bind(bit)
+    .bind(event.0).bind(lane).bind(now).bind(team).bind(bit).bind(event.1.strip_prefix("evt_").unwrap_or(event.1))
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -111,9 +111,9 @@ fn apply_step(conn: &Connection, team: i64, step: Step, done: &mut Committed) ->
             conn.prepare_cached(
                 "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
             )?
-            .execute(params![id, team, conversation, name, at.0, body])?;
+            .execute(params![&id, team, conversation, name, at.0, body])?;
             let event_seq = conn.last_insert_rowid();
-            done.deliveries += fan_out(conn, team, event_seq, bit, &lane, at.0)?;
+            done.deliveries += fan_out(conn, team, (event_seq, &id), bit, &lane, at.0)?;
         }
         Step::SaveAnswer { key, answer, at } => {
             conn.prepare_cached(
@@ -131,7 +131,7 @@ fn apply_step(conn: &Connection, team: i64, step: Step, done: &mut Committed) ->
 fn fan_out(
     conn: &Connection,
     team: i64,
-    event_seq: i64,
+    event: (i64, &str),
     bit: i64,
     lane: &str,
     now: i64,
@@ -139,7 +139,7 @@ fn fan_out(
     let n = conn
         .prepare_cached(
             "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-             SELECT 'msg_' || lower(hex(randomblob(12))), e.seq, ?1, ?2,
+             SELECT 'msg_' || ?6 || lower(hex(randomblob(3))), e.seq, ?1, ?2,
                     CASE WHEN EXISTS (SELECT 1 FROM deliveries d
                                       WHERE d.endpoint_seq = e.seq AND d.lane = ?2
                                         AND d.state IN ('ready', 'waiting'))
@@ -147,6 +147,6 @@ fn fan_out(
                     ?3, ?3
              FROM endpoints e WHERE e.team_seq = ?4 AND e.enabled = 1 AND (e.events & ?5) <> 0",
         )?
-        .execute(params![event_seq, lane, now, team, bit])?;
+        .execute(params![event.0, lane, now, team, bit, event.1.strip_prefix("evt_").unwrap_or(event.1)])?;
     Ok(n as u64)
 }

@@ -25,6 +25,8 @@ pub struct SqliteStore {
     work: Arc<Notify>,
     /// Tells live streams a conversation changed.
     live: tokio::sync::broadcast::Sender<LiveChange>,
+    /// Dropping it stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 impl SqliteStore {
@@ -46,6 +48,12 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options)
             .await?;
+        let (stop_checkpoints, stop) = std::sync::mpsc::channel();
+        let checkpoint_path = path.clone();
+        std::thread::Builder::new()
+            .name("palaver-sqlite-checkpoint".into())
+            .spawn(move || checkpoints(checkpoint_path, stop))
+            .map_err(|e| StoreError::Commit(e.to_string()))?;
         let writer = tokio::task::spawn_blocking(move || open_writer(&path))
             .await
             .map_err(|e| StoreError::Commit(e.to_string()))??;
@@ -54,6 +62,7 @@ impl SqliteStore {
             writer: Writer::start(writer),
             work: Arc::new(Notify::new()),
             live: tokio::sync::broadcast::channel(1024).0,
+            _checkpoints: stop_checkpoints,
         })
     }
 
@@ -74,8 +83,29 @@ fn open_writer(path: &str) -> Result<rusqlite::Connection> {
     conn.pragma_update(None, "journal_mode", "wal")?;
     conn.pragma_update(None, "synchronous", "full")?;
     conn.pragma_update(None, "cache_size", -16000)?;
+    // Savepoints' undo journals in memory, not in temporary files.
+    conn.pragma_update(None, "temp_store", "memory")?;
+    // Checkpoints happen on a thread of their own (see `checkpoints`), never in a commit.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Copies the write-ahead log into the database every half second, beside the writer (a
+/// passive checkpoint never blocks it). Ends when `stop`'s sender is dropped.
+fn checkpoints(path: String, stop: std::sync::mpsc::Receiver<()>) {
+    let conn = match rusqlite::Connection::open(&path) {
+        Ok(c) => c,
+        Err(e) => return tracing::error!(error = %e, "cannot open the checkpoint connection"),
+    };
+    let _ = conn.busy_timeout(Duration::from_secs(10));
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+        stop.recv_timeout(Duration::from_millis(500))
+    {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    }
 }
 
 #[async_trait]
