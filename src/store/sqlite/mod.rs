@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
-use writer::Writer;
+use writer::{Sync, Writer};
 
 /// Palaver's state in one SQLite file.
 pub struct SqliteStore {
@@ -72,7 +72,18 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
-        self.writer.run(f).await
+        self.writer.run(Sync::Durable, f).await
+    }
+
+    /// Like [`Self::one`] for writes nobody is answered about (claims, recorded outcomes,
+    /// recovery progress): their batch is not flushed to disk on its own. A crash may lose
+    /// them, which only means a delivery is sent again; the next durable commit flushes them.
+    async fn lazy<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.run(Sync::Lazy, f).await
     }
 }
 
@@ -356,16 +367,16 @@ impl Store for SqliteStore {
     }
 
     async fn prune_answers(&self, before: Millis) -> Result<u64> {
-        self.one(move |c| admin::prune_answers(c, before)).await
+        self.lazy(move |c| admin::prune_answers(c, before)).await
     }
 
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
-        self.one(move |c| outbox::claim(c, now, lease_until, limit))
+        self.lazy(move |c| outbox::claim(c, now, lease_until, limit))
             .await
     }
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
-        self.one(move |c| outbox::finish(c, outcomes, now)).await?;
+        self.lazy(move |c| outbox::finish(c, outcomes, now)).await?;
         self.work.notify_one();
         Ok(())
     }
@@ -423,7 +434,7 @@ impl Store for SqliteStore {
 
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool> {
         let more = self
-            .one(move |c| outbox::recovery_step(c, now, batch))
+            .lazy(move |c| outbox::recovery_step(c, now, batch))
             .await?;
         if more {
             self.work.notify_one();

@@ -11,10 +11,22 @@ use tokio::sync::oneshot;
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 1024;
 
+/// Whether a job's effects must be on disk before its caller hears of them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Sync {
+    /// Flushed (fsync) before the answer: for everything an API call acknowledges.
+    Durable,
+    /// Written, but flushed only with the next durable batch.
+    Lazy,
+}
+
 /// Called with whether the transaction committed, once it is over.
 type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 /// A job: runs on the writer's connection; says whether it succeeded, and how to answer.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>;
+type Job = (
+    Sync,
+    Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>,
+);
 
 /// The handle to the writer thread.
 #[derive(Clone)]
@@ -34,24 +46,27 @@ impl Writer {
     }
 
     /// Runs `f` in the next transaction; answers its result once committed.
-    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    pub async fn run<T, F>(&self, sync: Sync, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T>>();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
-            let ok = result.is_ok();
-            let finish: Finisher = Box::new(move |committed| {
-                let answer = match committed {
-                    Ok(()) => result,
-                    Err(e) => Err(StoreError::Commit(e)),
-                };
-                let _ = tx.send(answer);
-            });
-            (ok, finish)
-        });
+        let job: Job = (
+            sync,
+            Box::new(move |conn| {
+                let result = f(conn);
+                let ok = result.is_ok();
+                let finish: Finisher = Box::new(move |committed| {
+                    let answer = match committed {
+                        Ok(()) => result,
+                        Err(e) => Err(StoreError::Commit(e)),
+                    };
+                    let _ = tx.send(answer);
+                });
+                (ok, finish)
+            }),
+        );
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -84,8 +99,12 @@ fn run_batch(
     jobs: Vec<Job>,
     finishers: &mut Vec<Finisher>,
 ) -> rusqlite::Result<()> {
+    // In WAL mode, `synchronous = NORMAL` commits without fsync; `FULL` fsyncs the log, and with
+    // it every lazy batch committed before.
+    let durable = jobs.iter().any(|(sync, _)| *sync == Sync::Durable);
+    conn.pragma_update(None, "synchronous", if durable { "full" } else { "normal" })?;
     conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-    for job in jobs {
+    for (_, job) in jobs {
         conn.prepare_cached("SAVEPOINT job")?.execute([])?;
         let (ok, finish) = job(conn);
         finishers.push(finish);
