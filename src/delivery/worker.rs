@@ -2,7 +2,7 @@
 
 use super::{RetrySchedule, guard::GuardedResolver, send};
 use crate::domain::Millis;
-use crate::store::{Claim, NextStep, Outcome, Store};
+use crate::store::{NextStep, Outcome, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -84,6 +84,11 @@ async fn dispatch(
     let work = store.work_signal();
     let lease = config.timeout + LEASE_MARGIN;
     let config = Arc::new(config);
+    store.enable_handoff(lease);
+    let handoff = store.handoff_signal().unwrap_or_default();
+    // Whether a claim query may find something; when it last looked, it said when to look again.
+    let mut claim_needed = true;
+    let mut next_due: Option<Millis> = None;
     while !*shutdown.borrow() {
         let free = slots.available_permits().min(CLAIM_BATCH);
         if free == 0 {
@@ -94,19 +99,28 @@ async fn dispatch(
             }
             continue;
         }
-        let now = Millis::now();
-        let claim = match store
-            .claim(now, now.plus_ms(lease.as_millis() as i64), free as u32)
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "claiming deliveries failed");
-                Claim::default()
+        let mut batch = store.take_handed_off(free);
+        // A hand-off that waited so long its lease ends before an attempt could: leave it to be
+        // claimed again once the lease is over, rather than risk two sends at once.
+        let cutoff = Millis::now().plus_ms(config.timeout.as_millis() as i64);
+        batch.retain(|c| c.lease_until > cutoff);
+        if claim_needed && batch.len() < free {
+            let now = Millis::now();
+            let want = (free - batch.len()) as u32;
+            match store
+                .claim(now, now.plus_ms(lease.as_millis() as i64), want)
+                .await
+            {
+                Ok(c) => {
+                    claim_needed = c.deliveries.len() == want as usize;
+                    next_due = c.next_due;
+                    batch.extend(c.deliveries);
+                }
+                Err(e) => tracing::error!(error = %e, "claiming deliveries failed"),
             }
-        };
-        let full = claim.deliveries.len() == free;
-        for c in claim.deliveries {
+        }
+        let full = batch.len() == free;
+        for c in batch {
             let permit = slots.clone().acquire_owned().await.expect("never closed");
             let (client, config, done) = (client.clone(), config.clone(), done_tx.clone());
             tokio::spawn(async move {
@@ -118,15 +132,16 @@ async fn dispatch(
         if full {
             continue;
         }
-        let wait = match claim.next_due {
+        let wait = match next_due {
             Some(due) => Duration::from_millis(
                 (due.0 - Millis::now().0).clamp(0, IDLE_POLL.as_millis() as i64) as u64,
             ),
             None => IDLE_POLL,
         };
         tokio::select! {
-            _ = work.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = work.notified() => claim_needed = true,
+            _ = handoff.notified() => {}
+            _ = tokio::time::sleep(wait) => claim_needed = true,
             _ = shutdown.changed() => {}
         }
     }

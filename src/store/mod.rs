@@ -61,8 +61,20 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store: Send + Sync + 'static {
     /// Store reachable (`/readyz`).
     async fn ping(&self) -> Result<()>;
-    /// Signalled after a commit that made deliveries due.
+    /// Signalled when deliveries may be due that only a claim finds.
     fn work_signal(&self) -> Arc<Notify>;
+    /// From now on, deliveries that commits of this process make ready are claimed in the same
+    /// transaction, under a lease of `lease`, and handed to [`Store::take_handed_off`] — no
+    /// claim query for them. Only a process that runs delivery workers calls this.
+    fn enable_handoff(&self, _lease: std::time::Duration) {}
+    /// Up to `max` deliveries handed off by commits, to send now.
+    fn take_handed_off(&self, _max: usize) -> Vec<Claimed> {
+        Vec::new()
+    }
+    /// Signalled when deliveries were handed off.
+    fn handoff_signal(&self) -> Option<Arc<Notify>> {
+        None
+    }
 
     // Teams.
     async fn default_team(&self) -> Result<Option<Team>>;

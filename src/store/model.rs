@@ -163,11 +163,14 @@ pub struct LiveChange {
 }
 
 /// What a commit inserted.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Committed {
     pub visitor_seq: Option<i64>,
     pub conversation_seq: Option<i64>,
     pub deliveries: u64,
+    /// Ready deliveries the commit claimed for this process's workers (see
+    /// [`super::Store::enable_handoff`]).
+    pub handed_off: Vec<Claimed>,
 }
 
 /// The first answer to an idempotent request.
@@ -196,6 +199,8 @@ pub struct Claimed {
     pub attempt: i64,
     /// Attempts since last queued (indexes the retry schedule), this one included.
     pub tries: i64,
+    /// When the lease ends: past it, another worker may send the delivery again.
+    pub lease_until: Millis,
     pub url: String,
     pub secrets: Vec<String>,
     pub body: String,

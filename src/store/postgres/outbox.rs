@@ -51,6 +51,7 @@ pub async fn claim(
                 lane: r.text("lane"),
                 attempt: r.int("attempts"),
                 tries: r.int("tries"),
+                lease_until,
                 url: r.text("url"),
                 secrets,
                 body: r.text("body"),

@@ -2,6 +2,8 @@
 //! endpoint, in the writer's transaction.
 
 use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
+use super::outbox;
+use crate::domain::Millis;
 use rusqlite::{Connection, ErrorCode, params};
 
 /// Maps a unique-constraint violation to the conflict it means for this step.
@@ -12,15 +14,22 @@ pub fn unique_as(kind: ConflictKind) -> impl FnOnce(rusqlite::Error) -> StoreErr
     }
 }
 
-pub fn apply(conn: &Connection, c: Commit) -> Result<Committed> {
+/// Applies the steps; with a lease end, the new ready deliveries are claimed for this process.
+pub fn apply(conn: &Connection, c: Commit, handoff: Option<Millis>) -> Result<Committed> {
     let mut done = Committed::default();
     for step in c.steps {
-        apply_step(conn, c.team_seq, step, &mut done)?;
+        apply_step(conn, c.team_seq, step, handoff, &mut done)?;
     }
     Ok(done)
 }
 
-fn apply_step(conn: &Connection, team: i64, step: Step, done: &mut Committed) -> Result<()> {
+fn apply_step(
+    conn: &Connection,
+    team: i64,
+    step: Step,
+    handoff: Option<Millis>,
+    done: &mut Committed,
+) -> Result<()> {
     match step {
         Step::InsertVisitor {
             id,
@@ -113,7 +122,18 @@ fn apply_step(conn: &Connection, team: i64, step: Step, done: &mut Committed) ->
             )?
             .execute(params![&id, team, conversation, name, at.0, body])?;
             let event_seq = conn.last_insert_rowid();
-            done.deliveries += fan_out(conn, team, (event_seq, &id), bit, &lane, at.0)?;
+            let n = fan_out(conn, team, (event_seq, &id), bit, &lane, at.0)?;
+            done.deliveries += n;
+            if let (Some(lease_until), true) = (handoff, n > 0) {
+                let last = conn.last_insert_rowid();
+                done.handed_off.extend(outbox::hand_off(
+                    conn,
+                    last - n as i64 + 1,
+                    last,
+                    at,
+                    lease_until,
+                )?);
+            }
         }
         Step::SaveAnswer { key, answer, at } => {
             conn.prepare_cached(

@@ -15,6 +15,10 @@ use std::str::FromStr;
 use std::time::Duration;
 use writer::{Sync, Writer};
 
+/// Most deliveries waiting in the hand-off queue; past it, commits leave new deliveries for a
+/// claim to find when the workers have room.
+const HANDOFF_QUEUE: usize = 1024;
+
 /// Palaver's state in one SQLite file.
 pub struct SqliteStore {
     /// Readers: any number of concurrent queries, never a write.
@@ -27,6 +31,11 @@ pub struct SqliteStore {
     live: tokio::sync::broadcast::Sender<LiveChange>,
     /// Dropping it stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
+    /// The lease of handed-off deliveries in milliseconds; 0 while hand-off is off.
+    handoff_lease: std::sync::atomic::AtomicI64,
+    /// Deliveries claimed by commits, waiting for a worker.
+    handed_off: std::sync::Mutex<std::collections::VecDeque<Claimed>>,
+    handoff_signal: Arc<Notify>,
 }
 
 impl SqliteStore {
@@ -63,6 +72,9 @@ impl SqliteStore {
             work: Arc::new(Notify::new()),
             live: tokio::sync::broadcast::channel(1024).0,
             _checkpoints: stop_checkpoints,
+            handoff_lease: std::sync::atomic::AtomicI64::new(0),
+            handed_off: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            handoff_signal: Arc::new(Notify::new()),
         })
     }
 
@@ -73,6 +85,30 @@ impl SqliteStore {
         F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         self.writer.run(Sync::Durable, f).await
+    }
+
+    /// The lease end for deliveries handed off now, if hand-off is on and the workers keep up.
+    fn handoff_until(&self) -> Option<Millis> {
+        let lease = self
+            .handoff_lease
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let queued = self
+            .handed_off
+            .lock()
+            .expect("hand-off queue poisoned")
+            .len();
+        (lease > 0 && queued < HANDOFF_QUEUE).then(|| Millis::now().plus_ms(lease))
+    }
+
+    /// Queues handed-off deliveries for the workers.
+    fn hand_over(&self, claimed: Vec<Claimed>) {
+        if !claimed.is_empty() {
+            self.handed_off
+                .lock()
+                .expect("hand-off queue poisoned")
+                .extend(claimed);
+            self.handoff_signal.notify_one();
+        }
     }
 
     /// Like [`Self::one`] for writes nobody is answered about (claims, recorded outcomes,
@@ -128,6 +164,23 @@ impl Store for SqliteStore {
 
     fn work_signal(&self) -> Arc<Notify> {
         self.work.clone()
+    }
+
+    fn enable_handoff(&self, lease: Duration) {
+        self.handoff_lease.store(
+            lease.as_millis() as i64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn take_handed_off(&self, max: usize) -> Vec<Claimed> {
+        let mut queue = self.handed_off.lock().expect("hand-off queue poisoned");
+        let n = max.min(queue.len());
+        queue.drain(..n).collect()
+    }
+
+    fn handoff_signal(&self) -> Option<Arc<Notify>> {
+        Some(self.handoff_signal.clone())
     }
 
     async fn default_team(&self) -> Result<Option<Team>> {
@@ -331,10 +384,14 @@ impl Store for SqliteStore {
 
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
-        let done = self.one(move |conn| commit::apply(conn, c)).await?;
-        if done.deliveries > 0 {
-            self.work.notify_one();
+        let handoff = self.handoff_until();
+        let mut done = self
+            .one(move |conn| commit::apply(conn, c, handoff))
+            .await?;
+        if handoff.is_none() && done.deliveries > 0 {
+            self.work.notify_one(); // without hand-off, a claim must find them
         }
+        self.hand_over(std::mem::take(&mut done.handed_off));
         if let Some(conversation_seq) = done.conversation_seq {
             let _ = self.live.send(LiveChange {
                 team_seq: team,
@@ -376,8 +433,14 @@ impl Store for SqliteStore {
     }
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
-        self.lazy(move |c| outbox::finish(c, outcomes, now)).await?;
-        self.work.notify_one();
+        let handoff = self.handoff_until();
+        let finished = self
+            .lazy(move |c| outbox::finish(c, outcomes, now, handoff))
+            .await?;
+        if finished.claim_needed {
+            self.work.notify_one();
+        }
+        self.hand_over(finished.handed_off);
         Ok(())
     }
 

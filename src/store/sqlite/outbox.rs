@@ -18,35 +18,10 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
         )?
         .query_map(params![lease_until.0, now.0, limit], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut details = conn.prepare_cached(
-        "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
-                e.previous_secret, e.previous_secret_until, ev.body
-         FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
-         WHERE d.seq = ?",
-    )?;
-    let mut claimed = Vec::with_capacity(seqs.len());
-    for seq in seqs {
-        claimed.push(details.query_row([seq], |r| {
-            let mut secrets = vec![r.get::<_, String>(7)?];
-            if let (Some(prev), Some(until)) =
-                (r.get::<_, Option<String>>(8)?, r.get::<_, Option<i64>>(9)?)
-                && until > now.0
-            {
-                secrets.push(prev);
-            }
-            Ok(Claimed {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                endpoint_seq: r.get(2)?,
-                lane: r.get(3)?,
-                attempt: r.get(4)?,
-                tries: r.get(5)?,
-                url: r.get(6)?,
-                secrets,
-                body: r.get(10)?,
-            })
-        })?);
-    }
+    let claimed = seqs
+        .into_iter()
+        .map(|seq| details(conn, seq, now, lease_until))
+        .collect::<Result<Vec<_>>>()?;
     let next_due = conn
         .prepare_cached("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")?
         .query_row([], |r| r.get::<_, Option<i64>>(0))?
@@ -57,8 +32,75 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
     })
 }
 
+/// What a worker needs to send a claimed delivery.
+fn details(conn: &Connection, seq: i64, now: Millis, lease_until: Millis) -> Result<Claimed> {
+    let mut details = conn.prepare_cached(
+        "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
+                e.previous_secret, e.previous_secret_until, ev.body
+         FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
+         WHERE d.seq = ?",
+    )?;
+    Ok(details.query_row([seq], |r| {
+        let mut secrets = vec![r.get::<_, String>(7)?];
+        if let (Some(prev), Some(until)) =
+            (r.get::<_, Option<String>>(8)?, r.get::<_, Option<i64>>(9)?)
+            && until > now.0
+        {
+            secrets.push(prev);
+        }
+        Ok(Claimed {
+            seq: r.get(0)?,
+            id: r.get(1)?,
+            endpoint_seq: r.get(2)?,
+            lane: r.get(3)?,
+            attempt: r.get(4)?,
+            tries: r.get(5)?,
+            lease_until,
+            url: r.get(6)?,
+            secrets,
+            body: r.get(10)?,
+        })
+    })?)
+}
+
+/// Claims the ready deliveries among rows `first..=last` just written by this transaction, for
+/// this process's workers (no claim query needed for them).
+pub fn hand_off(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+    now: Millis,
+    lease_until: Millis,
+) -> Result<Vec<Claimed>> {
+    let seqs: Vec<i64> = conn
+        .prepare_cached(
+            "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?3, leased = 1
+             WHERE seq BETWEEN ?1 AND ?2 AND state = 'ready' RETURNING seq",
+        )?
+        .query_map(params![first, last, lease_until.0], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    seqs.into_iter()
+        .map(|seq| details(conn, seq, now, lease_until))
+        .collect()
+}
+
+/// What [`finish`] left for the workers.
+#[derive(Default)]
+pub struct Finished {
+    /// Deliveries it made ready and handed off.
+    pub handed_off: Vec<Claimed>,
+    /// Whether the outbox has work a claim must find (retries scheduled, lanes moved on).
+    pub claim_needed: bool,
+}
+
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.
-pub fn finish(conn: &Connection, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
+pub fn finish(
+    conn: &Connection,
+    outcomes: Vec<Outcome>,
+    now: Millis,
+    handoff: Option<Millis>,
+) -> Result<Finished> {
+    let mut out = Finished::default();
     let mut record = conn.prepare_cached(
         "INSERT OR REPLACE INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -84,26 +126,46 @@ pub fn finish(conn: &Connection, outcomes: Vec<Outcome>, now: Millis) -> Result<
             NextStep::RetryAt(at) => ("ready", at),
         };
         let changed = settle.execute(params![state, next.0, o.claimed.seq, o.claimed.attempt])?;
+        if changed == 1 && state == "ready" {
+            out.claim_needed = true;
+        }
         if changed == 1 && state != "ready" {
-            promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now)?;
+            match (
+                promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now)?,
+                handoff,
+            ) {
+                (Some(seq), Some(lease_until)) => {
+                    out.handed_off
+                        .extend(hand_off(conn, seq, seq, now, lease_until)?)
+                }
+                (Some(_), None) => out.claim_needed = true,
+                (None, _) => {}
+            }
         }
     }
-    Ok(())
+    Ok(out)
 }
 
-/// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one.
-pub fn promote(conn: &Connection, endpoint_seq: i64, lane: &str, now: Millis) -> Result<()> {
-    conn.prepare_cached(
+/// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one; answers it.
+pub fn promote(
+    conn: &Connection,
+    endpoint_seq: i64,
+    lane: &str,
+    now: Millis,
+) -> Result<Option<i64>> {
+    let promoted = conn.prepare_cached(
         // `state IN ('ready', 'waiting')` lets SQLite use the lane's partial index.
         "UPDATE deliveries SET state = 'ready', next_attempt_at = ?3
          WHERE seq = (SELECT seq FROM deliveries INDEXED BY deliveries_lane
                       WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'waiting'
                       ORDER BY seq LIMIT 1)
            AND NOT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_lane
-                           WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'ready')",
+                           WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'ready')
+         RETURNING seq",
     )?
-    .execute(params![endpoint_seq, lane, now.0])?;
-    Ok(())
+    .query_row(params![endpoint_seq, lane, now.0], |r| r.get(0))
+    .optional()?;
+    Ok(promoted)
 }
 
 /// Hands back every lease: due again now. Only for a store no other process delivers from.
