@@ -32,56 +32,57 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
     })
 }
 
-/// What a worker needs to send a claimed delivery.
+/// What a worker needs to send a delivery; `{}` is the condition on `d`.
+const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
+        e.previous_secret, e.previous_secret_until, ev.body
+    FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
+    WHERE ";
+
+fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Result<Claimed> {
+    let mut secrets = vec![r.get::<_, String>(7)?];
+    if let (Some(prev), Some(until)) = (r.get::<_, Option<String>>(8)?, r.get::<_, Option<i64>>(9)?)
+        && until > now.0
+    {
+        secrets.push(prev);
+    }
+    Ok(Claimed {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        endpoint_seq: r.get(2)?,
+        lane: r.get(3)?,
+        attempt: r.get(4)?,
+        tries: r.get(5)?,
+        lease_until,
+        url: r.get(6)?,
+        secrets,
+        body: r.get(10)?,
+    })
+}
+
+/// What a worker needs to send the claimed delivery `seq`.
 fn details(conn: &Connection, seq: i64, now: Millis, lease_until: Millis) -> Result<Claimed> {
-    let mut details = conn.prepare_cached(
-        "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
-                e.previous_secret, e.previous_secret_until, ev.body
-         FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
-         WHERE d.seq = ?",
-    )?;
-    Ok(details.query_row([seq], |r| {
-        let mut secrets = vec![r.get::<_, String>(7)?];
-        if let (Some(prev), Some(until)) =
-            (r.get::<_, Option<String>>(8)?, r.get::<_, Option<i64>>(9)?)
-            && until > now.0
-        {
-            secrets.push(prev);
-        }
-        Ok(Claimed {
-            seq: r.get(0)?,
-            id: r.get(1)?,
-            endpoint_seq: r.get(2)?,
-            lane: r.get(3)?,
-            attempt: r.get(4)?,
-            tries: r.get(5)?,
-            lease_until,
-            url: r.get(6)?,
-            secrets,
-            body: r.get(10)?,
-        })
-    })?)
+    let sql = format!("{DETAILS}d.seq = ?");
+    Ok(conn.prepare_cached(&sql)?.query_row([seq], |r| claimed(r, now, lease_until))?)
 }
 
 /// Claims the ready deliveries among rows `first..=last` just written by this transaction, for
-/// this process's workers (no claim query needed for them).
-pub fn hand_off(
-    conn: &Connection,
-    first: i64,
-    last: i64,
-    now: Millis,
-    lease_until: Millis,
-) -> Result<Vec<Claimed>> {
-    let seqs: Vec<i64> = conn
-        .prepare_cached(
-            "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?3, leased = 1
-             WHERE seq BETWEEN ?1 AND ?2 AND state = 'ready' RETURNING seq",
-        )?
-        .query_map(params![first, last, lease_until.0], |r| r.get(0))?
+/// this process's workers (no claim query needed for them). A plain `SELECT` then `UPDATE`:
+/// `UPDATE … RETURNING` would build a temporary table each time.
+pub fn hand_off(conn: &Connection, first: i64, last: i64, now: Millis, lease_until: Millis) -> Result<Vec<Claimed>> {
+    let sql = format!("{DETAILS}d.seq BETWEEN ?1 AND ?2 AND d.state = 'ready'");
+    let mut ready: Vec<Claimed> = conn
+        .prepare_cached(&sql)?
+        .query_map(params![first, last], |r| claimed(r, now, lease_until))?
         .collect::<rusqlite::Result<_>>()?;
-    seqs.into_iter()
-        .map(|seq| details(conn, seq, now, lease_until))
-        .collect()
+    let mut lease = conn.prepare_cached(
+        "UPDATE deliveries SET attempts = ?, tries = ?, next_attempt_at = ?, leased = 1 WHERE seq = ?",
+    )?;
+    for c in &mut ready {
+        c.attempt += 1;
+        c.tries += 1;
+        lease.execute(params![c.attempt, c.tries, lease_until.0, c.seq])?;
+    }
+    Ok(ready)
 }
 
 /// What [`finish`] left for the workers.
@@ -147,25 +148,22 @@ pub fn finish(
 }
 
 /// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one; answers it.
-pub fn promote(
-    conn: &Connection,
-    endpoint_seq: i64,
-    lane: &str,
-    now: Millis,
-) -> Result<Option<i64>> {
-    let promoted = conn.prepare_cached(
-        // `state IN ('ready', 'waiting')` lets SQLite use the lane's partial index.
-        "UPDATE deliveries SET state = 'ready', next_attempt_at = ?3
-         WHERE seq = (SELECT seq FROM deliveries INDEXED BY deliveries_lane
-                      WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'waiting'
-                      ORDER BY seq LIMIT 1)
-           AND NOT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_lane
-                           WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'ready')
-         RETURNING seq",
-    )?
-    .query_row(params![endpoint_seq, lane, now.0], |r| r.get(0))
-    .optional()?;
-    Ok(promoted)
+pub fn promote(conn: &Connection, endpoint_seq: i64, lane: &str, now: Millis) -> Result<Option<i64>> {
+    // Ready rows sort first; `state IN (…)` lets SQLite use the lane's partial index.
+    let head: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT seq, state FROM deliveries INDEXED BY deliveries_lane
+             WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting')
+             ORDER BY state = 'ready' DESC, seq LIMIT 1",
+        )?
+        .query_row(params![endpoint_seq, lane], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((seq, _)) = head.filter(|(_, state)| state == "waiting") else {
+        return Ok(None);
+    };
+    conn.prepare_cached("UPDATE deliveries SET state = 'ready', next_attempt_at = ? WHERE seq = ?")?
+        .execute(params![now.0, seq])?;
+    Ok(Some(seq))
 }
 
 /// Hands back every lease: due again now. Only for a store no other process delivers from.
