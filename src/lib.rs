@@ -9,6 +9,7 @@
 //! | [`chat`] | the commands (start, message, join, end, email): validate, apply the rules, persist in one transaction |
 //! | [`delivery`] | the workers: claim, sign, guard destinations, send, record, retry |
 //! | [`api`] | axum routers, auth, problem+json errors |
+//! | [`metrics`] | process counters for `/metrics` |
 //! | [`config`] | flags and environment, validated at start |
 //! | [`server`] | start-up and graceful shutdown of all of the above |
 
@@ -17,5 +18,6 @@ pub mod chat;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod metrics;
 pub mod server;
 pub mod store;

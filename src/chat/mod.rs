@@ -166,8 +166,10 @@ impl Chat {
                 return Ok(Answer::Fresh(reply)); // nothing to write
             }
             save_answer(&mut steps, idem, &reply);
+            let events = fired(&steps);
             match self.store.commit(Commit { team_seq, steps }).await {
                 Ok(done) => {
+                    events.into_iter().for_each(crate::metrics::event);
                     let state = locked.as_mut().expect("loaded");
                     state.visitor.version = version + 1;
                     settle(state, done.conversation_seq);
@@ -186,6 +188,17 @@ impl Chat {
         }
         Err(ChatError::Busy)
     }
+}
+
+/// The events a commit fires.
+fn fired(steps: &[Step]) -> Vec<crate::domain::EventName> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::InsertEvent { name, .. } => crate::domain::EventName::parse(name),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Adds the idempotent answer to the commit.

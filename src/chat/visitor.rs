@@ -1,5 +1,6 @@
 //! The visitor's commands: start (or resume) a conversation, write, give an email.
 
+use super::fired;
 use super::state::VisitorState;
 use super::*;
 use crate::domain::naming::{base_channel_name, channel_candidate, visitor_name};
@@ -206,8 +207,10 @@ impl Chat {
             };
             let mut steps = p.steps;
             save_answer(&mut steps, idem, &reply);
+            let events = fired(&steps);
             match self.store.commit(Commit { team_seq, steps }).await {
                 Ok(done) => {
+                    events.into_iter().for_each(crate::metrics::event);
                     state.visitor.seq = done.visitor_seq.expect("the visitor was inserted");
                     settle(&mut state, done.conversation_seq);
                     if let Some(c) = state.conversation.as_mut() {

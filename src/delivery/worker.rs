@@ -166,6 +166,11 @@ async fn attempt(
             None => NextStep::Failed,
         }
     };
+    crate::metrics::attempt(
+        ok,
+        next == NextStep::Failed,
+        record.duration_ms.max(0) as u64 * 1000,
+    );
     match next {
         NextStep::Delivered => tracing::debug!(delivery = %c.id, attempt = c.attempt, "delivered"),
         _ => {

@@ -153,6 +153,8 @@ pub trait Store: Send + Sync + 'static {
     /// At start-up of the only process delivering from this store: the leases of a previous,
     /// dead process are handed back at once instead of waiting for them to expire.
     async fn release_leases(&self, now: Millis) -> Result<u64>;
+    /// How many deliveries are pending (for `/metrics`).
+    async fn pending_deliveries(&self) -> Result<u64>;
     async fn deliveries(
         &self,
         endpoint_seq: i64,

@@ -444,6 +444,15 @@ impl Store for PgStore {
         Ok(0) // other processes may hold live leases: let them expire
     }
 
+    async fn pending_deliveries(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE state IN ('ready', 'waiting')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+
     async fn deliveries(
         &self,
         endpoint_seq: i64,

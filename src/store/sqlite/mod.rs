@@ -448,6 +448,15 @@ impl Store for SqliteStore {
         self.one(move |c| outbox::release_leases(c, now)).await
     }
 
+    async fn pending_deliveries(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_lane WHERE state IN ('ready', 'waiting')",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n as u64)
+    }
+
     async fn deliveries(
         &self,
         endpoint_seq: i64,

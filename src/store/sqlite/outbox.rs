@@ -62,13 +62,21 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
 /// What a worker needs to send the claimed delivery `seq`.
 fn details(conn: &Connection, seq: i64, now: Millis, lease_until: Millis) -> Result<Claimed> {
     let sql = format!("{DETAILS}d.seq = ?");
-    Ok(conn.prepare_cached(&sql)?.query_row([seq], |r| claimed(r, now, lease_until))?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([seq], |r| claimed(r, now, lease_until))?)
 }
 
 /// Claims the ready deliveries among rows `first..=last` just written by this transaction, for
 /// this process's workers (no claim query needed for them). A plain `SELECT` then `UPDATE`:
 /// `UPDATE … RETURNING` would build a temporary table each time.
-pub fn hand_off(conn: &Connection, first: i64, last: i64, now: Millis, lease_until: Millis) -> Result<Vec<Claimed>> {
+pub fn hand_off(
+    conn: &Connection,
+    first: i64,
+    last: i64,
+    now: Millis,
+    lease_until: Millis,
+) -> Result<Vec<Claimed>> {
     let sql = format!("{DETAILS}d.seq BETWEEN ?1 AND ?2 AND d.state = 'ready'");
     let mut ready: Vec<Claimed> = conn
         .prepare_cached(&sql)?
@@ -148,7 +156,12 @@ pub fn finish(
 }
 
 /// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one; answers it.
-pub fn promote(conn: &Connection, endpoint_seq: i64, lane: &str, now: Millis) -> Result<Option<i64>> {
+pub fn promote(
+    conn: &Connection,
+    endpoint_seq: i64,
+    lane: &str,
+    now: Millis,
+) -> Result<Option<i64>> {
     // Ready rows sort first; `state IN (…)` lets SQLite use the lane's partial index.
     let head: Option<(i64, String)> = conn
         .prepare_cached(
@@ -161,8 +174,10 @@ pub fn promote(conn: &Connection, endpoint_seq: i64, lane: &str, now: Millis) ->
     let Some((seq, _)) = head.filter(|(_, state)| state == "waiting") else {
         return Ok(None);
     };
-    conn.prepare_cached("UPDATE deliveries SET state = 'ready', next_attempt_at = ? WHERE seq = ?")?
-        .execute(params![now.0, seq])?;
+    conn.prepare_cached(
+        "UPDATE deliveries SET state = 'ready', next_attempt_at = ? WHERE seq = ?",
+    )?
+    .execute(params![now.0, seq])?;
     Ok(Some(seq))
 }
 
