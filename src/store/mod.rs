@@ -55,38 +55,26 @@ pub enum ConflictKind {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Where Palaver keeps its state. Writes are transactional; [`Store::commit`] writes a chat
-/// change, its events and their deliveries (the outbox) in one transaction.
+/// Teams, agents and webhook endpoints.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Store reachable (`/readyz`).
-    async fn ping(&self) -> Result<()>;
-    /// Signalled when deliveries may be due that only a claim finds.
-    fn work_signal(&self) -> Arc<Notify>;
-    /// From now on, deliveries that commits of this process make ready are claimed in the same
-    /// transaction, under a lease of `lease`, and handed to [`Store::take_handed_off`] — no
-    /// claim query for them. Only a process that runs delivery workers calls this.
-    fn enable_handoff(&self, _lease: std::time::Duration) {}
-    /// Up to `max` deliveries handed off by commits, to send now.
-    fn take_handed_off(&self, _max: usize) -> Vec<Claimed> {
-        Vec::new()
-    }
-    /// Signalled when deliveries were handed off.
-    fn handoff_signal(&self) -> Option<Arc<Notify>> {
-        None
-    }
-
-    // Teams.
+pub trait Directory: Send + Sync {
     async fn default_team(&self) -> Result<Option<Team>>;
+
     async fn create_team(&self, team: NewTeam) -> Result<Team>;
+
     async fn team_by_api_key_hash(&self, hash: &str) -> Result<Option<Team>>;
+
     async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>>;
+
     async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool>;
 
     // Agents: Slack user objects, stored verbatim.
+
     /// Inserts or replaces; answers whether it was created.
     async fn put_agent(&self, team_seq: i64, id: &str, profile: &str) -> Result<bool>;
+
     async fn agent(&self, team_seq: i64, id: &str) -> Result<Option<String>>;
+
     /// Agents ordered by id, after `after`.
     async fn agents(
         &self,
@@ -94,45 +82,67 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(String, String)>>;
+
     async fn delete_agent(&self, team_seq: i64, id: &str) -> Result<bool>;
 
     // Endpoints.
+
     async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint>;
+
     async fn endpoint(&self, team_seq: i64, id: &str) -> Result<Option<Endpoint>>;
+
     async fn endpoints(&self, team_seq: i64, page: Page) -> Result<Vec<Endpoint>>;
+
     async fn update_endpoint(&self, e: Endpoint) -> Result<()>;
+
     async fn delete_endpoint(&self, team_seq: i64, endpoint_seq: i64) -> Result<()>;
 
     // Visitors and conversations.
+}
+
+/// Visitors, conversations and the chat commits that change them.
+#[async_trait]
+pub trait Conversations: Send + Sync {
     /// The visitor a token was issued to (tokens are unique across teams).
     async fn visitor_by_token_hash(&self, hash: &str) -> Result<Option<VisitorRecord>>;
+
     async fn visitor(&self, visitor_seq: i64) -> Result<Option<VisitorRecord>>;
+
     /// The visitor's newest conversation and its messages, oldest first.
     async fn latest_conversation(
         &self,
         visitor_seq: i64,
     ) -> Result<Option<(ConversationRecord, Vec<MessageRecord>)>>;
+
     async fn conversation(&self, team_seq: i64, id: &str) -> Result<Option<ConversationRecord>>;
+
     async fn conversations(
         &self,
         team_seq: i64,
         status: Option<&str>,
         page: Page,
     ) -> Result<Vec<ConversationSummary>>;
+
     async fn messages(&self, conversation_seq: i64) -> Result<Vec<MessageRecord>>;
+
     /// The conversation's messages after position `after_seq`, oldest first.
     async fn messages_after(
         &self,
         conversation_seq: i64,
         after_seq: i64,
     ) -> Result<Vec<MessageRecord>>;
+
     /// Conversation changes committed from now on, by any process sharing the store.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LiveChange>;
+
     /// Whether any visitor of the team has this channel name.
     async fn channel_taken(&self, team_seq: i64, channel_name: &str) -> Result<bool>;
+
     /// Applies a chat change in one transaction: all of it, or nothing.
     async fn commit(&self, c: Commit) -> Result<Committed>;
+
     async fn idempotent_answer(&self, team_seq: i64, key: &str) -> Result<Option<StoredAnswer>>;
+
     /// Keeps the first answer to a key (a later one is ignored).
     async fn save_answer(
         &self,
@@ -141,37 +151,83 @@ pub trait Store: Send + Sync + 'static {
         answer: StoredAnswer,
         at: Millis,
     ) -> Result<()>;
+
     /// Forgets answers older than `before`; answers how many.
     async fn prune_answers(&self, before: Millis) -> Result<u64>;
 
     // The outbox.
+}
+
+/// The deliveries: claims, outcomes, hand-off, the delivery log, redelivery and recovery.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Signalled when deliveries may be due that only a claim finds.
+    fn work_signal(&self) -> Arc<Notify>;
+
+    /// From now on, deliveries that commits of this process make ready are claimed in the same
+    /// transaction, under a lease of `lease`, and handed to [`Store::take_handed_off`] — no
+    /// claim query for them. Only a process that runs delivery workers calls this.
+    fn enable_handoff(&self, _lease: std::time::Duration) {}
+
+    /// Up to `max` deliveries handed off by commits, to send now.
+    fn take_handed_off(&self, _max: usize) -> Vec<Claimed> {
+        Vec::new()
+    }
+
+    /// Signalled when deliveries were handed off.
+    fn handoff_signal(&self) -> Option<Arc<Notify>> {
+        None
+    }
+
+    // Teams.
+
     /// Claims up to `limit` due deliveries under a lease ending at `lease_until`, and tells when
     /// the next ready one is due.
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim>;
+
     /// Records attempts and their consequences; outcomes of lost leases are recorded but change nothing.
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()>;
+
     /// At start-up of the only process delivering from this store: the leases of a previous,
     /// dead process are handed back at once instead of waiting for them to expire.
     async fn release_leases(&self, now: Millis) -> Result<u64>;
+
     /// How many deliveries are pending (for `/metrics`).
     async fn pending_deliveries(&self) -> Result<u64>;
+
     async fn deliveries(
         &self,
         endpoint_seq: i64,
         status: Option<DeliveryStatus>,
         page: Page,
     ) -> Result<Vec<DeliveryRecord>>;
+
     async fn delivery(&self, endpoint_seq: i64, id: &str) -> Result<Option<DeliveryRecord>>;
+
     async fn attempts(&self, delivery_seq: i64) -> Result<Vec<AttemptRecord>>;
+
     async fn event_body(&self, delivery_seq: i64) -> Result<String>;
+
     /// Queues a sample event for one endpoint; answers the delivery id.
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String>;
+
     /// Queues a finished delivery again (nothing happens to a pending one).
     async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()>;
+
     /// Records a recovery request; answers how many failed deliveries it covers.
     async fn create_recovery(&self, endpoint_seq: i64, since: Millis, now: Millis) -> Result<u64>;
+
     /// Works one batch of the oldest open recovery; answers false when none is left.
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool>;
+}
+
+/// Where Palaver keeps its state (see [`Directory`], [`Conversations`], [`Outbox`]). Writes are
+/// transactional; [`Conversations::commit`] writes a chat change, its events and their
+/// deliveries (the outbox) in one transaction.
+#[async_trait]
+pub trait Store: Directory + Conversations + Outbox + Send + Sync + 'static {
+    /// Store reachable (`/readyz`).
+    async fn ping(&self) -> Result<()>;
 }
 
 /// Opens the store a URL names: `postgres://…` (with a pool of at most `pool_size`

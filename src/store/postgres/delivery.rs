@@ -1,0 +1,118 @@
+//! [`Outbox`] on PostgreSQL.
+
+use super::*;
+
+#[async_trait]
+impl Outbox for PgStore {
+    fn work_signal(&self) -> Arc<Notify> {
+        self.work.clone()
+    }
+
+    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
+        let mut conn = self.pool.acquire().await?;
+        outbox::claim(&mut conn, now, lease_until, limit).await
+    }
+
+    async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        if outbox::finish(&mut tx, outcomes, now).await? {
+            Self::notify(&mut tx, WORK, "").await?;
+        }
+        tx.commit().await?;
+        self.work.notify_one();
+        Ok(())
+    }
+
+    async fn release_leases(&self, _now: Millis) -> Result<u64> {
+        Ok(0) // other processes may hold live leases: let them expire
+    }
+
+    async fn pending_deliveries(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE state IN ('ready', 'waiting')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+
+    async fn deliveries(
+        &self,
+        endpoint_seq: i64,
+        status: Option<DeliveryStatus>,
+        page: Page,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let sql = format!(
+            "{DELIVERY_COLUMNS} WHERE d.endpoint_seq = $1 AND d.seq < $2 AND d.state = ANY($3) ORDER BY d.seq DESC LIMIT $4"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(endpoint_seq)
+            .bind(page.before.unwrap_or(i64::MAX))
+            .bind(rows::states(status))
+            .bind(page.limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(rows::delivery).collect())
+    }
+
+    async fn delivery(&self, endpoint_seq: i64, id: &str) -> Result<Option<DeliveryRecord>> {
+        let sql = format!("{DELIVERY_COLUMNS} WHERE d.endpoint_seq = $1 AND d.id = $2");
+        let r = sqlx::query(&sql)
+            .bind(endpoint_seq)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(rows::delivery))
+    }
+
+    async fn attempts(&self, delivery_seq: i64) -> Result<Vec<AttemptRecord>> {
+        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_seq = $1 ORDER BY n")
+            .bind(delivery_seq)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(rows::attempt).collect())
+    }
+
+    async fn event_body(&self, delivery_seq: i64) -> Result<String> {
+        Ok(sqlx::query_scalar("SELECT ev.body FROM deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE d.seq = $1")
+            .bind(delivery_seq).fetch_one(&self.pool).await?)
+    }
+
+    async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
+        let mut tx = self.pool.begin().await?;
+        let id = outbox::enqueue_test(&mut tx, endpoint, body, now).await?;
+        Self::notify(&mut tx, WORK, "").await?;
+        tx.commit().await?;
+        self.work.notify_one();
+        Ok(id)
+    }
+
+    async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        outbox::redeliver(&mut tx, delivery_seq, now).await?;
+        Self::notify(&mut tx, WORK, "").await?;
+        tx.commit().await?;
+        self.work.notify_one();
+        Ok(())
+    }
+
+    async fn create_recovery(&self, endpoint_seq: i64, since: Millis, now: Millis) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let n = outbox::create_recovery(&mut tx, endpoint_seq, since, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let more = outbox::recovery_step(&mut tx, now, batch).await?;
+        if more {
+            Self::notify(&mut tx, WORK, "").await?;
+        }
+        tx.commit().await?;
+        if more {
+            self.work.notify_one();
+        }
+        Ok(more)
+    }
+}

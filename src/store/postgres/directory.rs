@@ -1,0 +1,176 @@
+//! [`Directory`] on PostgreSQL.
+
+use super::*;
+
+#[async_trait]
+impl Directory for PgStore {
+    async fn default_team(&self) -> Result<Option<Team>> {
+        let r = sqlx::query("SELECT * FROM teams WHERE is_default")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(rows::team))
+    }
+
+    async fn create_team(&self, t: NewTeam) -> Result<Team> {
+        let r = sqlx::query(
+            "INSERT INTO teams (id, name, api_key_hash, site_key, is_default, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        )
+        .bind(t.id)
+        .bind(t.name)
+        .bind(t.api_key_hash)
+        .bind(t.site_key)
+        .bind(t.is_default)
+        .bind(t.created_at.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => StoreError::Conflict(ConflictKind::State),
+            _ => StoreError::Db(e),
+        })?;
+        Ok(rows::team(&r))
+    }
+
+    async fn team_by_api_key_hash(&self, hash: &str) -> Result<Option<Team>> {
+        let r = sqlx::query("SELECT * FROM teams WHERE api_key_hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(rows::team))
+    }
+
+    async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>> {
+        let r = sqlx::query("SELECT * FROM teams WHERE site_key = $1")
+            .bind(site_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(rows::team))
+    }
+
+    async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM teams WHERE seq = $1 AND api_key_hash = $2")
+                .bind(team_seq)
+                .bind(hash)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n == 1)
+    }
+
+    async fn put_agent(&self, team_seq: i64, id: &str, profile: &str) -> Result<bool> {
+        let inserted: bool = sqlx::query_scalar(
+            "INSERT INTO agents (team_seq, id, profile, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (team_seq, id) DO UPDATE SET profile = EXCLUDED.profile, updated_at = EXCLUDED.updated_at
+             RETURNING (xmax = 0)",
+        )
+        .bind(team_seq).bind(id).bind(profile).bind(Millis::now().0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(inserted)
+    }
+
+    async fn agent(&self, team_seq: i64, id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT profile FROM agents WHERE team_seq = $1 AND id = $2")
+                .bind(team_seq)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn agents(
+        &self,
+        team_seq: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, profile FROM agents WHERE team_seq = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(team_seq)
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_agent(&self, team_seq: i64, id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM agents WHERE team_seq = $1 AND id = $2")
+            .bind(team_seq)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint> {
+        let r = sqlx::query(
+            "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+        )
+        .bind(e.id).bind(e.team_seq).bind(e.url).bind(e.events).bind(e.description).bind(e.enabled)
+        .bind(e.secret).bind(e.created_at.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(rows::endpoint(&r))
+    }
+
+    async fn endpoint(&self, team_seq: i64, id: &str) -> Result<Option<Endpoint>> {
+        let r = sqlx::query("SELECT * FROM endpoints WHERE team_seq = $1 AND id = $2")
+            .bind(team_seq)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(rows::endpoint))
+    }
+
+    async fn endpoints(&self, team_seq: i64, page: Page) -> Result<Vec<Endpoint>> {
+        let rows = sqlx::query(
+            "SELECT * FROM endpoints WHERE team_seq = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(team_seq)
+        .bind(page.before.unwrap_or(i64::MAX))
+        .bind(page.limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(rows::endpoint).collect())
+    }
+
+    async fn update_endpoint(&self, e: Endpoint) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE endpoints SET url = $1, events = $2, description = $3, enabled = $4, secret = $5,
+             previous_secret = $6, previous_secret_until = $7 WHERE seq = $8",
+        )
+        .bind(e.url).bind(e.events).bind(e.description).bind(e.enabled).bind(e.secret)
+        .bind(e.previous_secret).bind(e.previous_secret_until.map(|t| t.0)).bind(e.seq)
+        .execute(&mut *tx)
+        .await?;
+        Self::notify(&mut tx, WORK, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_endpoint(&self, team_seq: i64, endpoint_seq: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM endpoints WHERE team_seq = $1 AND seq = $2")
+            .bind(team_seq)
+            .bind(endpoint_seq)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM attempts WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE endpoint_seq = $1)")
+            .bind(endpoint_seq).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM deliveries WHERE endpoint_seq = $1")
+            .bind(endpoint_seq)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recoveries WHERE endpoint_seq = $1")
+            .bind(endpoint_seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

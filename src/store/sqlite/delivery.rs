@@ -1,0 +1,114 @@
+//! [`Outbox`] on SQLite.
+
+use super::*;
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    fn work_signal(&self) -> Arc<Notify> {
+        self.work.clone()
+    }
+
+    fn enable_handoff(&self, lease: Duration) {
+        self.handoff_lease.store(
+            lease.as_millis() as i64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn take_handed_off(&self, max: usize) -> Vec<Claimed> {
+        let mut queue = self.handed_off.lock().expect("hand-off queue poisoned");
+        let n = max.min(queue.len());
+        queue.drain(..n).collect()
+    }
+
+    fn handoff_signal(&self) -> Option<Arc<Notify>> {
+        Some(self.handoff_signal.clone())
+    }
+
+    async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
+        self.lazy(move |c| outbox::claim(c, now, lease_until, limit))
+            .await
+    }
+
+    async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
+        let handoff = self.handoff_until();
+        let finished = self
+            .lazy(move |c| outbox::finish(c, outcomes, now, handoff))
+            .await?;
+        if finished.claim_needed {
+            self.work.notify_one();
+        }
+        self.hand_over(finished.handed_off);
+        Ok(())
+    }
+
+    async fn release_leases(&self, now: Millis) -> Result<u64> {
+        self.one(move |c| outbox::release_leases(c, now)).await
+    }
+
+    async fn pending_deliveries(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_lane WHERE state IN ('ready', 'waiting')",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n as u64)
+    }
+
+    async fn deliveries(
+        &self,
+        endpoint_seq: i64,
+        status: Option<DeliveryStatus>,
+        page: Page,
+    ) -> Result<Vec<DeliveryRecord>> {
+        reads::deliveries(&self.read, endpoint_seq, status, page).await
+    }
+
+    async fn delivery(&self, endpoint_seq: i64, id: &str) -> Result<Option<DeliveryRecord>> {
+        reads::delivery_by_id(&self.read, endpoint_seq, id).await
+    }
+
+    async fn attempts(&self, delivery_seq: i64) -> Result<Vec<AttemptRecord>> {
+        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_seq = ? ORDER BY n")
+            .bind(delivery_seq)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(rows::attempt).collect())
+    }
+
+    async fn event_body(&self, delivery_seq: i64) -> Result<String> {
+        Ok(sqlx::query_scalar("SELECT ev.body FROM deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE d.seq = ?")
+            .bind(delivery_seq).fetch_one(&self.read).await?)
+    }
+
+    async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
+        let endpoint = endpoint.clone();
+        let id = self
+            .one(move |c| outbox::enqueue_test(c, &endpoint, &body, now))
+            .await?;
+        self.work.notify_one();
+        Ok(id)
+    }
+
+    async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()> {
+        self.one(move |c| outbox::redeliver(c, delivery_seq, now))
+            .await?;
+        self.work.notify_one();
+        Ok(())
+    }
+
+    async fn create_recovery(&self, endpoint_seq: i64, since: Millis, now: Millis) -> Result<u64> {
+        self.one(move |c| outbox::create_recovery(c, endpoint_seq, since, now))
+            .await
+    }
+
+    async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool> {
+        let more = self
+            .lazy(move |c| outbox::recovery_step(c, now, batch))
+            .await?;
+        if more {
+            self.work.notify_one();
+        }
+        Ok(more)
+    }
+}
