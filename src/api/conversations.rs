@@ -106,43 +106,38 @@ struct MessageBody {
 }
 
 async fn join(
-    State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
-    Path(id): Path<String>,
+    s: State<AppState>,
+    t: TeamAuth,
+    id: Path<String>,
     body: Body<AgentBody>,
 ) -> ApiResult<Response> {
-    let idem = body.idempotency("api");
-    let a = s
-        .chat
-        .agent_command(
-            t.seq,
-            &id,
-            &body.value.agent_id,
-            Command::Join,
-            idem.as_ref(),
-        )
-        .await?;
-    Ok(answer(a))
+    agent_command(s, t, id, body, Command::Join).await
 }
 
 async fn end(
+    s: State<AppState>,
+    t: TeamAuth,
+    id: Path<String>,
+    body: Body<AgentBody>,
+) -> ApiResult<Response> {
+    agent_command(s, t, id, body, Command::End).await
+}
+
+/// Join and end: an agent's command without text.
+async fn agent_command(
     State(s): State<AppState>,
     TeamAuth(t): TeamAuth,
     Path(id): Path<String>,
     body: Body<AgentBody>,
+    cmd: Command,
 ) -> ApiResult<Response> {
     let idem = body.idempotency("api");
-    let a = s
-        .chat
-        .agent_command(
-            t.seq,
-            &id,
-            &body.value.agent_id,
-            Command::End,
-            idem.as_ref(),
-        )
-        .await?;
-    Ok(answer(a))
+    let agent = &body.value.agent_id;
+    Ok(answer(
+        s.chat
+            .agent_command(t.seq, &id, agent, cmd, idem.as_ref())
+            .await?,
+    ))
 }
 
 async fn message(
