@@ -101,7 +101,9 @@ CREATE TABLE deliveries (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'ready';
-CREATE INDEX deliveries_lane ON deliveries (endpoint_seq, lane, seq) WHERE state IN ('ready', 'waiting');
+-- Lane first: queries name a lane and say `endpoint_seq + 0 = …`, so that the planner can only use
+-- this index for them, whatever stale statistics say about an endpoint's size.
+CREATE INDEX deliveries_lane ON deliveries (lane, endpoint_seq, seq) WHERE state IN ('ready', 'waiting');
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_seq, seq);
 
 CREATE TABLE attempts (

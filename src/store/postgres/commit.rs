@@ -188,7 +188,7 @@ async fn fan_out(
         "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
          SELECT 'msg_' || $6 || substr(md5(random()::text), 1, 6), e.seq, $1, $2,
                 CASE WHEN EXISTS (SELECT 1 FROM deliveries d
-                                  WHERE d.endpoint_seq = e.seq AND d.lane = $2
+                                  WHERE d.lane = $2 AND d.endpoint_seq + 0 = e.seq
                                     AND d.state IN ('ready', 'waiting'))
                      THEN 'waiting' ELSE 'ready' END,
                 $3, $3

@@ -124,11 +124,14 @@ pub async fn promote(
     lane: &str,
     now: Millis,
 ) -> Result<bool> {
+    // The conditions steer the planner to the lane's index whatever the statistics say:
+    // `endpoint_seq + 0` cannot use the endpoint's index, `state <> 'waiting'` not the due index.
     let n = sqlx::query(
         "UPDATE deliveries SET state = 'ready', next_attempt_at = $3
-         WHERE seq = (SELECT seq FROM deliveries WHERE endpoint_seq = $1 AND lane = $2 AND state = 'waiting'
+         WHERE seq = (SELECT seq FROM deliveries WHERE lane = $2 AND endpoint_seq + 0 = $1 AND state = 'waiting'
                       ORDER BY seq LIMIT 1)
-           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_seq = $1 AND lane = $2 AND state = 'ready')",
+           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE lane = $2 AND endpoint_seq + 0 = $1
+                           AND state IN ('ready', 'waiting') AND state <> 'waiting')",
     )
     .bind(endpoint_seq)
     .bind(lane)
