@@ -10,6 +10,7 @@ mod extract;
 mod health;
 mod idempotency;
 mod live;
+mod openapi;
 mod visitor;
 mod webhooks;
 
@@ -51,7 +52,9 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             idempotency::layer,
         ));
-    let v1 = team_api.nest("/visitor", visitor::router());
+    let v1 = team_api
+        .nest("/visitor", visitor::router())
+        .merge(openapi::router());
     Router::new()
         .nest("/api/v1", v1)
         .merge(health::router())

@@ -28,6 +28,8 @@ async fn health_and_readiness_answer(store: TestStore) {
         .send()
         .await
         .expect_status(200);
+    let openapi = app.call(Method::GET, "/api/v1/openapi.json").send().await;
+    assert_eq!(openapi.expect_json(200)["openapi"], "3.1.0");
     let team = app.api(Method::GET, "/team").send().await.expect_json(200);
     for key in ["id", "name", "siteKey"] {
         assert!(team[key].is_string(), "GET /team lacks {key}: {team}");
