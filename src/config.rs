@@ -20,7 +20,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum CommandLine {
-    /// Run the server: HTTP API, web pages and webhook delivery in one process.
+    /// Run the server: HTTP API, live streams and webhook delivery in one process.
     Serve(ServeArgs),
     /// Manage teams.
     Team {
