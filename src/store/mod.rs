@@ -1,12 +1,14 @@
 //! All SQL. One small [`Store`] trait; the embedded SQLite implementation behind it (PostgreSQL
 //! is the next backend), each with its own migrations folder.
 
+mod handoff;
 mod model;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
 pub mod testdb;
 
+pub use handoff::Handoff;
 pub use model::*;
 
 use crate::domain::Millis;

@@ -94,14 +94,14 @@ impl Conversations for SqliteStore {
 
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
-        let handoff = self.handoff_until();
+        let handoff = self.handoff.lease_until();
         let mut done = self
             .one(move |conn| commit::apply(conn, c, handoff))
             .await?;
         if handoff.is_none() && done.deliveries > 0 {
             self.work.notify_one(); // without hand-off, a claim must find them
         }
-        self.hand_over(std::mem::take(&mut done.handed_off));
+        self.handoff.push(std::mem::take(&mut done.handed_off));
         if let Some(conversation_seq) = done.conversation_seq {
             let _ = self.live.send(LiveChange {
                 team_seq: team,

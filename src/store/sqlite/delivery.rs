@@ -9,20 +9,15 @@ impl Outbox for SqliteStore {
     }
 
     fn enable_handoff(&self, lease: Duration) {
-        self.handoff_lease.store(
-            lease.as_millis() as i64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        self.handoff.enable(lease);
     }
 
     fn take_handed_off(&self, max: usize) -> Vec<Claimed> {
-        let mut queue = self.handed_off.lock().expect("hand-off queue poisoned");
-        let n = max.min(queue.len());
-        queue.drain(..n).collect()
+        self.handoff.take(max)
     }
 
     fn handoff_signal(&self) -> Option<Arc<Notify>> {
-        Some(self.handoff_signal.clone())
+        Some(self.handoff.signal())
     }
 
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
@@ -31,14 +26,14 @@ impl Outbox for SqliteStore {
     }
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
-        let handoff = self.handoff_until();
+        let handoff = self.handoff.lease_until();
         let finished = self
             .lazy(move |c| outbox::finish(c, outcomes, now, handoff))
             .await?;
         if finished.claim_needed {
             self.work.notify_one();
         }
-        self.hand_over(finished.handed_off);
+        self.handoff.push(finished.handed_off);
         Ok(())
     }
 

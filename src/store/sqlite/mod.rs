@@ -18,10 +18,6 @@ use std::str::FromStr;
 use std::time::Duration;
 use writer::{Sync, Writer};
 
-/// Most deliveries waiting in the hand-off queue; past it, commits leave new deliveries for a
-/// claim to find when the workers have room.
-const HANDOFF_QUEUE: usize = 1024;
-
 /// Palaver's state in one SQLite file.
 pub struct SqliteStore {
     /// Readers: any number of concurrent queries, never a write.
@@ -34,11 +30,8 @@ pub struct SqliteStore {
     live: tokio::sync::broadcast::Sender<LiveChange>,
     /// Dropping it stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
-    /// The lease of handed-off deliveries in milliseconds; 0 while hand-off is off.
-    handoff_lease: std::sync::atomic::AtomicI64,
     /// Deliveries claimed by commits, waiting for a worker.
-    handed_off: std::sync::Mutex<std::collections::VecDeque<Claimed>>,
-    handoff_signal: Arc<Notify>,
+    handoff: Handoff,
 }
 
 impl SqliteStore {
@@ -75,9 +68,7 @@ impl SqliteStore {
             work: Arc::new(Notify::new()),
             live: tokio::sync::broadcast::channel(1024).0,
             _checkpoints: stop_checkpoints,
-            handoff_lease: std::sync::atomic::AtomicI64::new(0),
-            handed_off: std::sync::Mutex::new(std::collections::VecDeque::new()),
-            handoff_signal: Arc::new(Notify::new()),
+            handoff: Handoff::default(),
         })
     }
 
@@ -88,30 +79,6 @@ impl SqliteStore {
         F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         self.writer.run(Sync::Durable, f).await
-    }
-
-    /// The lease end for deliveries handed off now, if hand-off is on and the workers keep up.
-    fn handoff_until(&self) -> Option<Millis> {
-        let lease = self
-            .handoff_lease
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let queued = self
-            .handed_off
-            .lock()
-            .expect("hand-off queue poisoned")
-            .len();
-        (lease > 0 && queued < HANDOFF_QUEUE).then(|| Millis::now().plus_ms(lease))
-    }
-
-    /// Queues handed-off deliveries for the workers.
-    fn hand_over(&self, claimed: Vec<Claimed>) {
-        if !claimed.is_empty() {
-            self.handed_off
-                .lock()
-                .expect("hand-off queue poisoned")
-                .extend(claimed);
-            self.handoff_signal.notify_one();
-        }
     }
 
     /// Like [`Self::one`] for writes nobody is answered about (claims, recorded outcomes,

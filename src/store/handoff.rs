@@ -1,0 +1,59 @@
+//! The hand-off queue: deliveries a commit of this process made ready and claimed at once for
+//! this process's workers, so that no claim query stands between the commit and the send.
+
+use super::Claimed;
+use crate::domain::Millis;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Most deliveries waiting in the queue; past it, commits leave new deliveries for a claim to
+/// find when the workers have room.
+const CAPACITY: usize = 1024;
+
+#[derive(Default)]
+pub struct Handoff {
+    /// The lease of handed-off deliveries in milliseconds; 0 while hand-off is off.
+    lease_ms: AtomicI64,
+    queue: Mutex<VecDeque<Claimed>>,
+    signal: Arc<Notify>,
+}
+
+impl Handoff {
+    /// Turns hand-off on, with this lease.
+    pub fn enable(&self, lease: Duration) {
+        self.lease_ms
+            .store(lease.as_millis() as i64, Ordering::Relaxed);
+    }
+
+    /// The lease end for deliveries handed off now, if hand-off is on and the workers keep up.
+    pub fn lease_until(&self) -> Option<Millis> {
+        let lease = self.lease_ms.load(Ordering::Relaxed);
+        let queued = self.queue.lock().expect("hand-off queue poisoned").len();
+        (lease > 0 && queued < CAPACITY).then(|| Millis::now().plus_ms(lease))
+    }
+
+    /// Queues claimed deliveries for the workers.
+    pub fn push(&self, claimed: Vec<Claimed>) {
+        if !claimed.is_empty() {
+            self.queue
+                .lock()
+                .expect("hand-off queue poisoned")
+                .extend(claimed);
+            self.signal.notify_one();
+        }
+    }
+
+    /// Up to `max` queued deliveries, oldest first.
+    pub fn take(&self, max: usize) -> Vec<Claimed> {
+        let mut queue = self.queue.lock().expect("hand-off queue poisoned");
+        let n = max.min(queue.len());
+        queue.drain(..n).collect()
+    }
+
+    pub fn signal(&self) -> Arc<Notify> {
+        self.signal.clone()
+    }
+}
