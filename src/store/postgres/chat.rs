@@ -101,22 +101,18 @@ impl Conversations for PgStore {
 
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
-        let handoff = self.handoff.lease_until();
         let mut tx = self.pool.begin().await?;
-        let mut done = commit::apply(tx.acquire().await?, c, handoff).await?;
-        // Handed-off deliveries are this process's; waiting ones move on when their lane does.
-        let wake = handoff.is_none() && done.deliveries > 0;
-        if wake {
+        let done = commit::apply(tx.acquire().await?, c).await?;
+        if done.deliveries > 0 {
             Self::notify(&mut tx, WORK, "").await?;
         }
         if let Some(conversation) = done.conversation_seq {
             Self::notify(&mut tx, LIVE, &format!("{team}:{conversation}")).await?;
         }
         tx.commit().await?;
-        if wake {
+        if done.deliveries > 0 {
             self.work.notify_one();
         }
-        self.handoff.push(std::mem::take(&mut done.handed_off));
         Ok(done)
     }
 

@@ -2,8 +2,6 @@
 //! fan-out and promotion of one lane from racing between processes.
 
 use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
-use super::outbox;
-use crate::domain::Millis;
 use sqlx::PgConnection;
 
 fn unique_as(kind: ConflictKind) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -22,15 +20,10 @@ pub async fn lock_lane(conn: &mut PgConnection, lane: &str) -> Result<()> {
     Ok(())
 }
 
-/// Applies the steps; with a lease end, the new ready deliveries are claimed for this process.
-pub async fn apply(
-    conn: &mut PgConnection,
-    c: Commit,
-    handoff: Option<Millis>,
-) -> Result<Committed> {
+pub async fn apply(conn: &mut PgConnection, c: Commit) -> Result<Committed> {
     let mut done = Committed::default();
     for step in c.steps {
-        apply_step(conn, c.team_seq, step, handoff, &mut done).await?;
+        apply_step(conn, c.team_seq, step, &mut done).await?;
     }
     Ok(done)
 }
@@ -39,7 +32,6 @@ async fn apply_step(
     conn: &mut PgConnection,
     team: i64,
     step: Step,
-    handoff: Option<Millis>,
     done: &mut Committed,
 ) -> Result<()> {
     match step {
@@ -161,12 +153,7 @@ async fn apply_step(
             .fetch_one(&mut *conn)
             .await?;
             lock_lane(conn, &lane).await?;
-            let seqs = fan_out(conn, team, (event_seq, &id), bit, &lane, at.0).await?;
-            done.deliveries += seqs.len() as u64;
-            if let (Some(lease_until), false) = (handoff, seqs.is_empty()) {
-                done.handed_off
-                    .extend(outbox::hand_off(conn, &seqs, at, lease_until).await?);
-            }
+            done.deliveries += fan_out(conn, team, (event_seq, &id), bit, &lane, at.0).await?;
         }
         Step::SaveAnswer { key, answer, at } => {
             sqlx::query(
@@ -196,8 +183,8 @@ async fn fan_out(
     bit: i64,
     lane: &str,
     now: i64,
-) -> Result<Vec<i64>> {
-    let seqs = sqlx::query_scalar(
+) -> Result<u64> {
+    let n = sqlx::query(
         "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
          SELECT 'msg_' || $6 || substr(md5(random()::text), 1, 6), e.seq, $1, $2,
                 CASE WHEN EXISTS (SELECT 1 FROM deliveries d
@@ -205,11 +192,11 @@ async fn fan_out(
                                     AND d.state IN ('ready', 'waiting'))
                      THEN 'waiting' ELSE 'ready' END,
                 $3, $3
-         FROM endpoints e WHERE e.team_seq = $4 AND e.enabled AND (e.events & $5) <> 0
-         RETURNING seq",
+         FROM endpoints e WHERE e.team_seq = $4 AND e.enabled AND (e.events & $5) <> 0",
     )
     .bind(event.0).bind(lane).bind(now).bind(team).bind(bit).bind(event.1.strip_prefix("evt_").unwrap_or(event.1))
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(seqs)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n)
 }

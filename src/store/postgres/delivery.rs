@@ -14,30 +14,13 @@ impl Outbox for PgStore {
     }
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
-        let handoff = self.handoff.lease_until();
         let mut tx = self.pool.begin().await?;
-        let finished = outbox::finish(&mut tx, outcomes, now, handoff).await?;
-        if finished.claim_needed {
+        if outbox::finish(&mut tx, outcomes, now).await? {
             Self::notify(&mut tx, WORK, "").await?;
         }
         tx.commit().await?;
-        if finished.claim_needed {
-            self.work.notify_one();
-        }
-        self.handoff.push(finished.handed_off);
+        self.work.notify_one();
         Ok(())
-    }
-
-    fn enable_handoff(&self, lease: std::time::Duration) {
-        self.handoff.enable(lease);
-    }
-
-    fn take_handed_off(&self, max: usize) -> Vec<Claimed> {
-        self.handoff.take(max)
-    }
-
-    fn handoff_signal(&self) -> Option<Arc<Notify>> {
-        Some(self.handoff.signal())
     }
 
     async fn release_leases(&self, _now: Millis) -> Result<u64> {

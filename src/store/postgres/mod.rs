@@ -25,8 +25,6 @@ pub struct PgStore {
     pool: PgPool,
     work: Arc<Notify>,
     live: broadcast::Sender<LiveChange>,
-    /// Deliveries this process's commits claimed for its workers.
-    handoff: Handoff,
 }
 
 impl PgStore {
@@ -43,7 +41,6 @@ impl PgStore {
             pool,
             work: Arc::new(Notify::new()),
             live: broadcast::channel(1024).0,
-            handoff: Handoff::default(),
         };
         let listener = PgListener::connect_with(&store.pool).await?;
         tokio::spawn(listen(listener, store.work.clone(), store.live.clone()));

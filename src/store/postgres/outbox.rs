@@ -5,58 +5,7 @@ use super::super::rows::Columns;
 use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, Result};
 use super::commit::lock_lane;
 use crate::domain::Millis;
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
-
-/// The columns a claim returns, and what they make.
-const CLAIMED: &str = "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
-                   e.previous_secret, e.previous_secret_until, ev.body";
-
-fn claimed(r: &PgRow, now: Millis, lease_until: Millis) -> Claimed {
-    let mut secrets = vec![r.text("secret")];
-    if let (Some(prev), Some(until)) = (
-        r.opt_text("previous_secret"),
-        r.opt_int("previous_secret_until"),
-    ) && until > now.0
-    {
-        secrets.push(prev);
-    }
-    Claimed {
-        seq: r.int("seq"),
-        id: r.text("id"),
-        endpoint_seq: r.int("endpoint_seq"),
-        lane: r.text("lane"),
-        attempt: r.int("attempts"),
-        tries: r.int("tries"),
-        lease_until,
-        url: r.text("url"),
-        secrets,
-        body: r.text("body"),
-    }
-}
-
-/// Claims the ready ones among deliveries `seqs` this transaction just wrote, for this process's
-/// workers: no claim query is needed for them.
-pub async fn hand_off(
-    conn: &mut PgConnection,
-    seqs: &[i64],
-    now: Millis,
-    lease_until: Millis,
-) -> Result<Vec<Claimed>> {
-    let sql = format!(
-        "UPDATE deliveries d
-            SET attempts = d.attempts + 1, tries = d.tries + 1, next_attempt_at = $2, leased = true
-           FROM endpoints e, events ev
-          WHERE d.seq = ANY($1) AND d.state = 'ready' AND e.seq = d.endpoint_seq AND ev.seq = d.event_seq
-         RETURNING {CLAIMED}"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(seqs)
-        .bind(lease_until.0)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(rows.iter().map(|r| claimed(r, now, lease_until)).collect())
-}
 
 /// Claims up to `limit` due deliveries of enabled endpoints; rows another process is claiming
 /// are skipped, not waited for.
@@ -66,7 +15,7 @@ pub async fn claim(
     lease_until: Millis,
     limit: u32,
 ) -> Result<Claim> {
-    let sql = format!(
+    let rows = sqlx::query(
         "WITH due AS (
              SELECT d.seq FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq
              WHERE d.state = 'ready' AND d.next_attempt_at <= $1 AND e.enabled
@@ -76,15 +25,39 @@ pub async fn claim(
             SET attempts = d.attempts + 1, tries = d.tries + 1, next_attempt_at = $2, leased = true
            FROM due, endpoints e, events ev
           WHERE d.seq = due.seq AND e.seq = d.endpoint_seq AND ev.seq = d.event_seq
-         RETURNING {CLAIMED}"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(now.0)
-        .bind(lease_until.0)
-        .bind(limit as i64)
-        .fetch_all(&mut *conn)
-        .await?;
-    let deliveries = rows.iter().map(|r| claimed(r, now, lease_until)).collect();
+         RETURNING d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
+                   e.previous_secret, e.previous_secret_until, ev.body",
+    )
+    .bind(now.0)
+    .bind(lease_until.0)
+    .bind(limit as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let deliveries = rows
+        .iter()
+        .map(|r| {
+            let mut secrets = vec![r.text("secret")];
+            if let (Some(prev), Some(until)) = (
+                r.opt_text("previous_secret"),
+                r.opt_int("previous_secret_until"),
+            ) && until > now.0
+            {
+                secrets.push(prev);
+            }
+            Claimed {
+                seq: r.int("seq"),
+                id: r.text("id"),
+                endpoint_seq: r.int("endpoint_seq"),
+                lane: r.text("lane"),
+                attempt: r.int("attempts"),
+                tries: r.int("tries"),
+                lease_until,
+                url: r.text("url"),
+                secrets,
+                body: r.text("body"),
+            }
+        })
+        .collect();
     let next_due: Option<i64> =
         sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")
             .fetch_one(&mut *conn)
@@ -95,25 +68,16 @@ pub async fn claim(
     })
 }
 
-/// What [`finish`] left for the workers.
-#[derive(Default)]
-pub struct Finished {
-    /// Deliveries it made ready and handed off.
-    pub handed_off: Vec<Claimed>,
-    /// Whether the outbox has work a claim must find (retries scheduled, lanes moved on).
-    pub claim_needed: bool,
-}
-
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.
+/// Answers whether a lane moved on (other processes may have work).
 pub async fn finish(
     conn: &mut PgConnection,
     mut outcomes: Vec<Outcome>,
     now: Millis,
-    handoff: Option<Millis>,
-) -> Result<Finished> {
+) -> Result<bool> {
     // Lane locks are always taken in lane order, so two processes finishing cannot deadlock.
     outcomes.sort_by(|a, b| a.claimed.lane.cmp(&b.claimed.lane));
-    let mut out = Finished::default();
+    let mut moved = false;
     for o in outcomes {
         let a = &o.attempt;
         sqlx::query(
@@ -145,23 +109,11 @@ pub async fn finish(
         .execute(&mut *conn)
         .await?
         .rows_affected();
-        if changed == 1 && state == "ready" {
-            out.claim_needed = true;
-        }
         if changed == 1 && state != "ready" {
-            match (
-                promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now).await?,
-                handoff,
-            ) {
-                (Some(seq), Some(lease_until)) => out
-                    .handed_off
-                    .extend(hand_off(conn, &[seq], now, lease_until).await?),
-                (Some(_), None) => out.claim_needed = true,
-                (None, _) => {}
-            }
+            moved |= promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now).await?;
         }
     }
-    Ok(out)
+    Ok(moved)
 }
 
 /// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one. The caller
@@ -171,23 +123,23 @@ pub async fn promote(
     endpoint_seq: i64,
     lane: &str,
     now: Millis,
-) -> Result<Option<i64>> {
+) -> Result<bool> {
     // The conditions steer the planner to the lane's index whatever the statistics say:
     // `endpoint_seq + 0` cannot use the endpoint's index, `state <> 'waiting'` not the due index.
-    let promoted = sqlx::query_scalar(
+    let n = sqlx::query(
         "UPDATE deliveries SET state = 'ready', next_attempt_at = $3
          WHERE seq = (SELECT seq FROM deliveries WHERE lane = $2 AND endpoint_seq + 0 = $1 AND state = 'waiting'
                       ORDER BY seq LIMIT 1)
            AND NOT EXISTS (SELECT 1 FROM deliveries WHERE lane = $2 AND endpoint_seq + 0 = $1
-                           AND state IN ('ready', 'waiting') AND state <> 'waiting')
-         RETURNING seq",
+                           AND state IN ('ready', 'waiting') AND state <> 'waiting')",
     )
     .bind(endpoint_seq)
     .bind(lane)
     .bind(now.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(promoted)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
 }
 
 /// A sample event for one endpoint, in a lane of its own.
