@@ -103,15 +103,13 @@ impl Conversations for PgStore {
         let team = c.team_seq;
         let mut tx = self.pool.begin().await?;
         let done = commit::apply(tx.acquire().await?, c).await?;
-        if done.deliveries > 0 {
-            Self::notify(&mut tx, WORK, "").await?;
-        }
-        if let Some(conversation) = done.conversation_seq {
-            Self::notify(&mut tx, LIVE, &format!("{team}:{conversation}")).await?;
-        }
         tx.commit().await?;
         if done.deliveries > 0 {
+            self.announce(WORK, String::new());
             self.work.notify_one();
+        }
+        if let Some(conversation) = done.conversation_seq {
+            self.announce(LIVE, format!("{team}:{conversation}"));
         }
         Ok(done)
     }

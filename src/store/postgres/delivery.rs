@@ -15,10 +15,11 @@ impl Outbox for PgStore {
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        if outbox::finish(&mut tx, outcomes, now).await? {
-            Self::notify(&mut tx, WORK, "").await?;
-        }
+        let moved = outbox::finish(&mut tx, outcomes, now).await?;
         tx.commit().await?;
+        if moved {
+            self.announce(WORK, String::new());
+        }
         self.work.notify_one();
         Ok(())
     }
@@ -81,8 +82,8 @@ impl Outbox for PgStore {
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let id = outbox::enqueue_test(&mut tx, endpoint, body, now).await?;
-        Self::notify(&mut tx, WORK, "").await?;
         tx.commit().await?;
+        self.announce(WORK, String::new());
         self.work.notify_one();
         Ok(id)
     }
@@ -90,8 +91,8 @@ impl Outbox for PgStore {
     async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         outbox::redeliver(&mut tx, delivery_seq, now).await?;
-        Self::notify(&mut tx, WORK, "").await?;
         tx.commit().await?;
+        self.announce(WORK, String::new());
         self.work.notify_one();
         Ok(())
     }
@@ -106,11 +107,9 @@ impl Outbox for PgStore {
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let more = outbox::recovery_step(&mut tx, now, batch).await?;
-        if more {
-            Self::notify(&mut tx, WORK, "").await?;
-        }
         tx.commit().await?;
         if more {
+            self.announce(WORK, String::new());
             self.work.notify_one();
         }
         Ok(more)

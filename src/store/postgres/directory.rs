@@ -148,8 +148,8 @@ impl Directory for PgStore {
         .bind(e.previous_secret).bind(e.previous_secret_until.map(|t| t.0)).bind(e.seq)
         .execute(&mut *tx)
         .await?;
-        Self::notify(&mut tx, WORK, "").await?;
         tx.commit().await?;
+        self.announce(WORK, String::new());
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use crate::domain::Millis;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{Acquire, PgPool};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 /// The channel that wakes delivery workers in every process.
 const WORK: &str = "palaver_work";
@@ -25,6 +25,8 @@ pub struct PgStore {
     pool: PgPool,
     work: Arc<Notify>,
     live: broadcast::Sender<LiveChange>,
+    /// Notifications for the other processes, sent in batches after their commits.
+    announcements: mpsc::UnboundedSender<(&'static str, String)>,
 }
 
 impl PgStore {
@@ -37,23 +39,43 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let (announcements, queue) = mpsc::unbounded_channel();
+        tokio::spawn(announce(pool.clone(), queue));
         let store = PgStore {
             pool,
             work: Arc::new(Notify::new()),
             live: broadcast::channel(1024).0,
+            announcements,
         };
         let listener = PgListener::connect_with(&store.pool).await?;
         tokio::spawn(listen(listener, store.work.clone(), store.live.clone()));
         Ok(store)
     }
 
-    async fn notify(conn: &mut sqlx::PgConnection, channel: &str, payload: &str) -> Result<()> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(channel)
-            .bind(payload)
-            .execute(conn)
-            .await?;
-        Ok(())
+    /// Tells every process (this one included) after a commit. Not part of the transaction:
+    /// PostgreSQL serializes the commits of transactions that notify. A notification lost in a
+    /// crash only delays the others until their next poll.
+    fn announce(&self, channel: &'static str, payload: String) {
+        let _ = self.announcements.send((channel, payload));
+    }
+}
+
+/// Sends queued notifications, as many as have piled up in one statement, duplicates dropped.
+async fn announce(pool: PgPool, mut queue: mpsc::UnboundedReceiver<(&'static str, String)>) {
+    let mut batch = Vec::new();
+    while queue.recv_many(&mut batch, 512).await > 0 {
+        batch.sort_unstable();
+        batch.dedup();
+        let (channels, payloads): (Vec<&str>, Vec<String>) = batch.drain(..).unzip();
+        let sent =
+            sqlx::query("SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS t(c, p)")
+                .bind(&channels)
+                .bind(&payloads)
+                .execute(&pool)
+                .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "notifying the other processes failed");
+        }
     }
 }
 
