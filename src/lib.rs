@@ -5,10 +5,10 @@
 //! | module | owns |
 //! |---|---|
 //! | [`domain`] | pure rules: ids, visitor names and channel slugs, the conversation state machine, the payload |
-//! | [`store`] | all SQL: the [`store::Store`] trait, SQLite behind it, the outbox and its claims |
-//! | [`chat`] | the commands (start, message, join, end, email): validate, apply the rules, persist in one transaction |
+//! | [`store`] | all SQL: the [`store::Store`] trait (directory, conversations, outbox), SQLite and PostgreSQL behind it, each with its migrations; claims, leases and the hand-off queue |
+//! | [`chat`] | the commands (start, message, join, end, email): validate, apply the rules, persist in one transaction; per-visitor state with the pre-rendered transcript |
 //! | [`delivery`] | the workers: claim, sign, guard destinations, send, record, retry |
-//! | [`api`] | axum routers, auth, problem+json errors |
+//! | [`api`] | axum routers, auth, problem+json errors, idempotency, the live stream (SSE), OpenAPI |
 //! | [`metrics`] | process counters for `/metrics` |
 //! | [`config`] | flags and environment, validated at start |
 //! | [`server`] | start-up and graceful shutdown of all of the above |
