@@ -167,7 +167,7 @@ pub trait Outbox: Send + Sync {
     fn work_signal(&self) -> Arc<Notify>;
 
     /// From now on, deliveries that commits of this process make ready are claimed in the same
-    /// transaction, under a lease of `lease`, and handed to [`Store::take_handed_off`] — no
+    /// transaction, under a lease of `lease`, and handed to [`Outbox::take_handed_off`] — no
     /// claim query for them. Only a process that runs delivery workers calls this.
     fn enable_handoff(&self, _lease: std::time::Duration) {}
 

@@ -169,7 +169,7 @@ pub struct Committed {
     pub conversation_seq: Option<i64>,
     pub deliveries: u64,
     /// Ready deliveries the commit claimed for this process's workers (see
-    /// [`super::Store::enable_handoff`]).
+    /// [`super::Outbox::enable_handoff`]).
     pub handed_off: Vec<Claimed>,
 }
 
