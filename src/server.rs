@@ -6,7 +6,7 @@ use crate::chat::Chat;
 use crate::config::{ApiKey, ServeArgs};
 use crate::delivery::{Deliverer, Recoverer};
 use crate::domain::{Millis, hash_secret, new_id, new_secret};
-use crate::store::{self, NewTeam, Store, Team};
+use crate::store::{self, NewTeam, Store, StoreError, Team};
 use anyhow::{Context, bail};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -131,21 +131,13 @@ pub async fn bootstrap(
     key: Option<ApiKey>,
 ) -> anyhow::Result<Team> {
     if let Some(team) = store.default_team().await? {
-        if let Some(ApiKey(k)) = key
-            && !store.api_key_matches(team.seq, &hash_secret(&k)).await?
-        {
-            bail!(
-                "PALAVER_API_KEY does not match the default team's key stored in this database; \
-                 unset it to keep the stored key, or use the key the team was created with"
-            );
-        }
-        return Ok(team);
+        return checked(store, team, key.as_ref()).await;
     }
-    let (api_key, generated) = match key {
-        Some(ApiKey(k)) => (k, false),
+    let (api_key, generated) = match &key {
+        Some(ApiKey(k)) => (k.clone(), false),
         None => (new_secret("sk_"), true),
     };
-    let team = store
+    let created = store
         .create_team(NewTeam {
             id: new_id("t_"),
             name: "default".into(),
@@ -154,12 +146,34 @@ pub async fn bootstrap(
             is_default: true,
             created_at: Millis::now(),
         })
-        .await?;
+        .await;
+    let team = match created {
+        Ok(team) => team,
+        // Another process sharing the store created it at the same moment.
+        Err(StoreError::Conflict(_)) => match store.default_team().await? {
+            Some(team) => return checked(store, team, key.as_ref()).await,
+            None => bail!("the default team could not be created, nor found"),
+        },
+        Err(e) => return Err(e.into()),
+    };
     if generated {
         save_key(&data_dir.join(KEY_FILE), &api_key)?;
         println!(
             "admin API key (shown once; also saved in {}): {api_key}",
             data_dir.join(KEY_FILE).display()
+        );
+    }
+    Ok(team)
+}
+
+/// The existing default team, if `PALAVER_API_KEY` (when set) is its key.
+async fn checked(store: &dyn Store, team: Team, key: Option<&ApiKey>) -> anyhow::Result<Team> {
+    if let Some(ApiKey(k)) = key
+        && !store.api_key_matches(team.seq, &hash_secret(k)).await?
+    {
+        bail!(
+            "PALAVER_API_KEY does not match the default team's key stored in this database; \
+             unset it to keep the stored key, or use the key the team was created with"
         );
     }
     Ok(team)

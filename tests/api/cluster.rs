@@ -1,9 +1,10 @@
 //! Several `palaver serve` processes on one store (PostgreSQL): each with its own data dir and
-//! port, all with the default team's key. The first one bootstraps the default team; the
-//! others start after it and find the team there.
+//! port, all with the same admin key, all started at once — they race to migrate the database
+//! and to create the default team, as a real deployment's processes do.
 
 use std::sync::Arc;
 
+use crate::fixtures::random_token;
 use crate::helpers::{TestApp, TestAppBuilder};
 use crate::stores::TestStore;
 
@@ -23,13 +24,17 @@ impl Cluster {
             store.is_postgres(),
             "only a shared PostgreSQL store can hold several processes"
         );
-        let first = configure(TestApp::builder(store.clone())).spawn().await;
-        let key = first.api_key.clone();
-        let mut apps = vec![Arc::new(first)];
-        for _ in 1..n {
-            let builder = configure(TestApp::builder(store.clone())).api_key(&key);
-            apps.push(Arc::new(builder.spawn().await));
-        }
+        let key = format!("sk_test_{}", random_token(24));
+        let starts = (0..n).map(|_| {
+            configure(TestApp::builder(store.clone()))
+                .api_key(&key)
+                .spawn()
+        });
+        let apps = futures::future::join_all(starts)
+            .await
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         Cluster { apps }
     }
 }
