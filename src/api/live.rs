@@ -16,6 +16,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, watch};
 
+/// How often an idle stream looks again even without a notification.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub async fn events(
     State(s): State<AppState>,
     VisitorAuth(v): VisitorAuth,
@@ -105,6 +108,8 @@ async fn feed(
                     Err(broadcast::error::RecvError::Lagged(_)) => break,
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
+                // A safety net: a change whose notification was lost shows within seconds.
+                _ = tokio::time::sleep(RECHECK) => break,
                 _ = shutdown.changed() => return,
                 _ = tx.closed() => return,
             }
