@@ -5,6 +5,7 @@ mod handoff;
 mod model;
 pub mod postgres;
 mod rows;
+mod shared_reads;
 pub mod sqlite;
 pub mod testdb;
 

@@ -1,104 +1,50 @@
 //! [`Conversations`] on PostgreSQL.
 
 use super::*;
+use crate::store::shared_reads::on_postgres;
 
 #[async_trait]
 impl Conversations for PgStore {
     async fn visitor_by_token_hash(&self, hash: &str) -> Result<Option<VisitorRecord>> {
-        let r = sqlx::query("SELECT * FROM visitors WHERE token_hash = $1")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        r.as_ref().map(rows::visitor).transpose()
+        on_postgres::visitor_by_token_hash(&self.pool, hash).await
     }
-
     async fn visitor(&self, visitor_seq: i64) -> Result<Option<VisitorRecord>> {
-        let r = sqlx::query("SELECT * FROM visitors WHERE seq = $1")
-            .bind(visitor_seq)
-            .fetch_optional(&self.pool)
-            .await?;
-        r.as_ref().map(rows::visitor).transpose()
+        on_postgres::visitor(&self.pool, visitor_seq).await
     }
-
     async fn latest_conversation(
         &self,
         visitor_seq: i64,
     ) -> Result<Option<(ConversationRecord, Vec<MessageRecord>)>> {
-        let r = sqlx::query(
-            "SELECT * FROM conversations WHERE visitor_seq = $1 ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(visitor_seq)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = r else { return Ok(None) };
-        let conversation = rows::conversation(&r)?;
-        let messages = self.messages(conversation.seq).await?;
-        Ok(Some((conversation, messages)))
+        on_postgres::latest_conversation(&self.pool, visitor_seq).await
     }
-
     async fn conversation(&self, team_seq: i64, id: &str) -> Result<Option<ConversationRecord>> {
-        let r = sqlx::query("SELECT * FROM conversations WHERE team_seq = $1 AND id = $2")
-            .bind(team_seq)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        r.as_ref().map(rows::conversation).transpose()
+        on_postgres::conversation(&self.pool, team_seq, id).await
     }
-
     async fn conversations(
         &self,
         team_seq: i64,
         status: Option<&str>,
         page: Page,
     ) -> Result<Vec<ConversationSummary>> {
-        let rows = sqlx::query(
-            "SELECT c.*, v.id AS visitor_id, v.name AS visitor_name, v.channel_name
-             FROM conversations c JOIN visitors v ON v.seq = c.visitor_seq
-             WHERE c.team_seq = $1 AND c.seq < $2 AND ($3::text IS NULL OR c.status = $3)
-             ORDER BY c.seq DESC LIMIT $4",
-        )
-        .bind(team_seq)
-        .bind(page.before.unwrap_or(i64::MAX))
-        .bind(status)
-        .bind(page.limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(rows::conversation_summary).collect()
+        on_postgres::conversations(&self.pool, team_seq, status, page).await
     }
-
     async fn messages(&self, conversation_seq: i64) -> Result<Vec<MessageRecord>> {
-        self.messages_after(conversation_seq, 0).await
+        on_postgres::messages_after(&self.pool, conversation_seq, 0).await
     }
-
     async fn messages_after(
         &self,
         conversation_seq: i64,
         after_seq: i64,
     ) -> Result<Vec<MessageRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM messages WHERE conversation_seq = $1 AND seq > $2 ORDER BY seq",
-        )
-        .bind(conversation_seq)
-        .bind(after_seq)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(rows::message).collect())
+        on_postgres::messages_after(&self.pool, conversation_seq, after_seq).await
     }
-
     fn subscribe(&self) -> broadcast::Receiver<LiveChange> {
         self.live.subscribe()
     }
 
     async fn channel_taken(&self, team_seq: i64, channel_name: &str) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM visitors WHERE team_seq = $1 AND channel_name = $2)",
-        )
-        .bind(team_seq)
-        .bind(channel_name)
-        .fetch_one(&self.pool)
-        .await?)
+        on_postgres::channel_taken(&self.pool, team_seq, channel_name).await
     }
-
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
         let mut tx = self.pool.begin().await?;
@@ -115,16 +61,8 @@ impl Conversations for PgStore {
     }
 
     async fn idempotent_answer(&self, team_seq: i64, key: &str) -> Result<Option<StoredAnswer>> {
-        let cutoff = Millis::now().plus_ms(-24 * 3600 * 1000);
-        let r = sqlx::query("SELECT fingerprint, status, body FROM idempotency WHERE team_seq = $1 AND key = $2 AND created_at > $3")
-            .bind(team_seq).bind(key).bind(cutoff.0).fetch_optional(&self.pool).await?;
-        Ok(r.map(|r| StoredAnswer {
-            fingerprint: r.text("fingerprint"),
-            status: r.int("status") as u16,
-            body: r.text("body"),
-        }))
+        on_postgres::idempotent_answer(&self.pool, team_seq, key).await
     }
-
     async fn save_answer(
         &self,
         team_seq: i64,

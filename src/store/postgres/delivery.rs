@@ -1,6 +1,7 @@
 //! [`Outbox`] on PostgreSQL.
 
 use super::*;
+use crate::store::shared_reads::on_postgres;
 
 #[async_trait]
 impl Outbox for PgStore {
@@ -57,28 +58,14 @@ impl Outbox for PgStore {
     }
 
     async fn delivery(&self, endpoint_seq: i64, id: &str) -> Result<Option<DeliveryRecord>> {
-        let sql = format!("{DELIVERY_COLUMNS} WHERE d.endpoint_seq = $1 AND d.id = $2");
-        let r = sqlx::query(&sql)
-            .bind(endpoint_seq)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(r.as_ref().map(rows::delivery))
+        on_postgres::delivery(&self.pool, endpoint_seq, id).await
     }
-
     async fn attempts(&self, delivery_seq: i64) -> Result<Vec<AttemptRecord>> {
-        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_seq = $1 ORDER BY n")
-            .bind(delivery_seq)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(rows::attempt).collect())
+        on_postgres::attempts(&self.pool, delivery_seq).await
     }
-
     async fn event_body(&self, delivery_seq: i64) -> Result<String> {
-        Ok(sqlx::query_scalar("SELECT ev.body FROM deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE d.seq = $1")
-            .bind(delivery_seq).fetch_one(&self.pool).await?)
+        on_postgres::event_body(&self.pool, delivery_seq).await
     }
-
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let id = outbox::enqueue_test(&mut tx, endpoint, body, now).await?;

@@ -1,16 +1,13 @@
 //! [`Directory`] on PostgreSQL.
 
 use super::*;
+use crate::store::shared_reads::{KeyColumn, on_postgres};
 
 #[async_trait]
 impl Directory for PgStore {
     async fn default_team(&self) -> Result<Option<Team>> {
-        let r = sqlx::query("SELECT * FROM teams WHERE is_default")
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(r.as_ref().map(rows::team))
+        on_postgres::default_team(&self.pool).await
     }
-
     async fn create_team(&self, t: NewTeam) -> Result<Team> {
         let r = sqlx::query(
             "INSERT INTO teams (id, name, api_key_hash, site_key, is_default, created_at)
@@ -32,31 +29,14 @@ impl Directory for PgStore {
     }
 
     async fn team_by_api_key_hash(&self, hash: &str) -> Result<Option<Team>> {
-        let r = sqlx::query("SELECT * FROM teams WHERE api_key_hash = $1")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(r.as_ref().map(rows::team))
+        on_postgres::team_by(&self.pool, KeyColumn::ApiKeyHash, hash).await
     }
-
     async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>> {
-        let r = sqlx::query("SELECT * FROM teams WHERE site_key = $1")
-            .bind(site_key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(r.as_ref().map(rows::team))
+        on_postgres::team_by(&self.pool, KeyColumn::SiteKey, site_key).await
     }
-
     async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM teams WHERE seq = $1 AND api_key_hash = $2")
-                .bind(team_seq)
-                .bind(hash)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(n == 1)
+        on_postgres::api_key_matches(&self.pool, team_seq, hash).await
     }
-
     async fn put_agent(&self, team_seq: i64, id: &str, profile: &str) -> Result<bool> {
         let inserted: bool = sqlx::query_scalar(
             "INSERT INTO agents (team_seq, id, profile, updated_at) VALUES ($1, $2, $3, $4)
@@ -70,31 +50,16 @@ impl Directory for PgStore {
     }
 
     async fn agent(&self, team_seq: i64, id: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT profile FROM agents WHERE team_seq = $1 AND id = $2")
-                .bind(team_seq)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        on_postgres::agent(&self.pool, team_seq, id).await
     }
-
     async fn agents(
         &self,
         team_seq: i64,
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT id, profile FROM agents WHERE team_seq = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(team_seq)
-        .bind(after.unwrap_or(""))
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?)
+        on_postgres::agents(&self.pool, team_seq, after, limit).await
     }
-
     async fn delete_agent(&self, team_seq: i64, id: &str) -> Result<bool> {
         let n = sqlx::query("DELETE FROM agents WHERE team_seq = $1 AND id = $2")
             .bind(team_seq)
@@ -118,26 +83,11 @@ impl Directory for PgStore {
     }
 
     async fn endpoint(&self, team_seq: i64, id: &str) -> Result<Option<Endpoint>> {
-        let r = sqlx::query("SELECT * FROM endpoints WHERE team_seq = $1 AND id = $2")
-            .bind(team_seq)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(r.as_ref().map(rows::endpoint))
+        on_postgres::endpoint(&self.pool, team_seq, id).await
     }
-
     async fn endpoints(&self, team_seq: i64, page: Page) -> Result<Vec<Endpoint>> {
-        let rows = sqlx::query(
-            "SELECT * FROM endpoints WHERE team_seq = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-        )
-        .bind(team_seq)
-        .bind(page.before.unwrap_or(i64::MAX))
-        .bind(page.limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(rows::endpoint).collect())
+        on_postgres::endpoints(&self.pool, team_seq, page).await
     }
-
     async fn update_endpoint(&self, e: Endpoint) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(

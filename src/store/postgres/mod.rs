@@ -8,7 +8,7 @@ mod delivery;
 mod directory;
 mod outbox;
 
-use super::rows::{self, Columns, DELIVERY_COLUMNS};
+use super::rows::{self, DELIVERY_COLUMNS};
 use super::*;
 use crate::domain::Millis;
 use sqlx::postgres::{PgListener, PgPoolOptions};

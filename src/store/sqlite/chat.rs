@@ -1,97 +1,50 @@
 //! [`Conversations`] on SQLite.
 
 use super::*;
+use crate::store::shared_reads::on_sqlite;
 
 #[async_trait]
 impl Conversations for SqliteStore {
     async fn visitor_by_token_hash(&self, hash: &str) -> Result<Option<VisitorRecord>> {
-        let r = sqlx::query("SELECT * FROM visitors WHERE token_hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.read)
-            .await?;
-        r.as_ref().map(rows::visitor).transpose()
+        on_sqlite::visitor_by_token_hash(&self.read, hash).await
     }
-
     async fn visitor(&self, visitor_seq: i64) -> Result<Option<VisitorRecord>> {
-        let r = sqlx::query("SELECT * FROM visitors WHERE seq = ?")
-            .bind(visitor_seq)
-            .fetch_optional(&self.read)
-            .await?;
-        r.as_ref().map(rows::visitor).transpose()
+        on_sqlite::visitor(&self.read, visitor_seq).await
     }
-
     async fn latest_conversation(
         &self,
         visitor_seq: i64,
     ) -> Result<Option<(ConversationRecord, Vec<MessageRecord>)>> {
-        let r = sqlx::query(
-            "SELECT * FROM conversations WHERE visitor_seq = ? ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(visitor_seq)
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(r) = r else { return Ok(None) };
-        let conversation = rows::conversation(&r)?;
-        let messages = self.messages(conversation.seq).await?;
-        Ok(Some((conversation, messages)))
+        on_sqlite::latest_conversation(&self.read, visitor_seq).await
     }
-
     async fn conversation(&self, team_seq: i64, id: &str) -> Result<Option<ConversationRecord>> {
-        let r = sqlx::query("SELECT * FROM conversations WHERE team_seq = ? AND id = ?")
-            .bind(team_seq)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        r.as_ref().map(rows::conversation).transpose()
+        on_sqlite::conversation(&self.read, team_seq, id).await
     }
-
     async fn conversations(
         &self,
         team_seq: i64,
         status: Option<&str>,
         page: Page,
     ) -> Result<Vec<ConversationSummary>> {
-        reads::conversations(&self.read, team_seq, status, page).await
+        on_sqlite::conversations(&self.read, team_seq, status, page).await
     }
-
     async fn messages(&self, conversation_seq: i64) -> Result<Vec<MessageRecord>> {
-        let rows = sqlx::query("SELECT * FROM messages WHERE conversation_seq = ? ORDER BY seq")
-            .bind(conversation_seq)
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.iter().map(rows::message).collect())
+        on_sqlite::messages_after(&self.read, conversation_seq, 0).await
     }
-
     async fn messages_after(
         &self,
         conversation_seq: i64,
         after_seq: i64,
     ) -> Result<Vec<MessageRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM messages WHERE conversation_seq = ? AND seq > ? ORDER BY seq",
-        )
-        .bind(conversation_seq)
-        .bind(after_seq)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.iter().map(rows::message).collect())
+        on_sqlite::messages_after(&self.read, conversation_seq, after_seq).await
     }
-
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LiveChange> {
         self.live.subscribe()
     }
 
     async fn channel_taken(&self, team_seq: i64, channel_name: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM visitors WHERE team_seq = ? AND channel_name = ?",
-        )
-        .bind(team_seq)
-        .bind(channel_name)
-        .fetch_one(&self.read)
-        .await?;
-        Ok(n > 0)
+        on_sqlite::channel_taken(&self.read, team_seq, channel_name).await
     }
-
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
         let handoff = self.handoff.lease_until();
@@ -112,16 +65,8 @@ impl Conversations for SqliteStore {
     }
 
     async fn idempotent_answer(&self, team_seq: i64, key: &str) -> Result<Option<StoredAnswer>> {
-        let cutoff = Millis::now().plus_ms(-24 * 3600 * 1000);
-        let r = sqlx::query("SELECT fingerprint, status, body FROM idempotency WHERE team_seq = ? AND key = ? AND created_at > ?")
-            .bind(team_seq).bind(key).bind(cutoff.0).fetch_optional(&self.read).await?;
-        Ok(r.map(|r| StoredAnswer {
-            fingerprint: r.get(0),
-            status: r.get::<i64, _>(1) as u16,
-            body: r.get(2),
-        }))
+        on_sqlite::idempotent_answer(&self.read, team_seq, key).await
     }
-
     async fn save_answer(
         &self,
         team_seq: i64,

@@ -1,6 +1,7 @@
 //! [`Outbox`] on SQLite.
 
 use super::*;
+use crate::store::shared_reads::on_sqlite;
 
 #[async_trait]
 impl Outbox for SqliteStore {
@@ -60,22 +61,14 @@ impl Outbox for SqliteStore {
     }
 
     async fn delivery(&self, endpoint_seq: i64, id: &str) -> Result<Option<DeliveryRecord>> {
-        reads::delivery_by_id(&self.read, endpoint_seq, id).await
+        on_sqlite::delivery(&self.read, endpoint_seq, id).await
     }
-
     async fn attempts(&self, delivery_seq: i64) -> Result<Vec<AttemptRecord>> {
-        let rows = sqlx::query("SELECT * FROM attempts WHERE delivery_seq = ? ORDER BY n")
-            .bind(delivery_seq)
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.iter().map(rows::attempt).collect())
+        on_sqlite::attempts(&self.read, delivery_seq).await
     }
-
     async fn event_body(&self, delivery_seq: i64) -> Result<String> {
-        Ok(sqlx::query_scalar("SELECT ev.body FROM deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE d.seq = ?")
-            .bind(delivery_seq).fetch_one(&self.read).await?)
+        on_sqlite::event_body(&self.read, delivery_seq).await
     }
-
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let endpoint = endpoint.clone();
         let id = self

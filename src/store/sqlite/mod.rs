@@ -9,11 +9,10 @@ mod outbox;
 mod reads;
 mod writer;
 
-use super::rows;
 use super::*;
 use crate::domain::Millis;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, Row, SqlitePool};
+use sqlx::{ConnectOptions, Connection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 use writer::{Sync, Writer};
