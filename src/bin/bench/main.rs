@@ -33,6 +33,9 @@ struct Args {
     /// Only these scenarios (comma-separated: baseline,burst,steady,backlog,slow,long).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// API calls in flight in the burst, and baseline requests in flight.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
 }
 
 /// How big each scenario is.
@@ -108,6 +111,10 @@ impl Target {
 #[derive(Serialize, serde::Deserialize, Default, Clone)]
 pub struct Results {
     pub baseline_rps: f64,
+    /// The body size the baseline sent: the burst's mean webhook body.
+    pub baseline_body_bytes: f64,
+    /// The burst's mean webhook body.
+    pub burst_body_bytes: f64,
     pub accept_rps: f64,
     pub delivery_rps: f64,
     pub delivery_ratio: f64,
@@ -138,11 +145,12 @@ pub struct Results {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let sizes = if args.quick {
+    let mut sizes = if args.quick {
         Sizes::quick()
     } else {
         Sizes::full()
     };
+    sizes.concurrency = args.concurrency.max(1);
     let wants = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
     let mut runs = Vec::new();
     for run in 0..args.runs.max(1) {
@@ -153,13 +161,19 @@ async fn main() {
             databases: Mutex::new(Vec::new()),
         };
         let mut r = Results::default();
-        if wants("baseline") {
-            eprintln!("  baseline…");
-            r.baseline_rps = scenarios::baseline(&sizes).await;
-        }
+        // The burst first: the baseline sends bodies of its webhooks' mean size.
         if wants("burst") {
             eprintln!("  burst…");
             scenarios::burst(&sizes, &target, &mut r).await;
+        }
+        if wants("baseline") {
+            eprintln!("  baseline…");
+            let body = match r.burst_body_bytes {
+                b if b > 0.0 => b.round() as usize,
+                _ => scenarios::DEFAULT_BODY,
+            };
+            r.baseline_body_bytes = body as f64;
+            r.baseline_rps = scenarios::baseline(&sizes, body).await;
         }
         if wants("steady") {
             eprintln!("  steady…");
@@ -230,8 +244,8 @@ fn print_table(r: &Results, s: &Sizes, runs: usize, postgres: bool) {
     println!("| scenario | figure | value |");
     println!("|---|---|---|");
     println!(
-        "| baseline | loopback POSTs/s (plain client → receiver) | {:.0} |",
-        r.baseline_rps
+        "| baseline | loopback POSTs/s (plain client → receiver, {:.0}-byte bodies) | {:.0} |",
+        r.baseline_body_bytes, r.baseline_rps
     );
     println!(
         "| burst ({} events, {} conversations) | accepted API calls/s | {:.0} |",

@@ -7,19 +7,21 @@ use super::{Results, Sizes, Target};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The body size of a typical event, for the baseline.
-const BASELINE_BODY: usize = 700;
+/// The baseline's body size when the burst did not run to say what a webhook weighs.
+pub const DEFAULT_BODY: usize = 700;
 /// How long any wait for deliveries may take before the bench gives up on it.
 const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 
-/// The loopback HTTP limit: the same receiver, hit directly with the same concurrency.
-pub async fn baseline(sizes: &Sizes) -> f64 {
+/// The loopback HTTP limit: the same receiver, hit directly with the same concurrency and the
+/// same body size (`body_bytes`: the burst's mean webhook body).
+pub async fn baseline(sizes: &Sizes, body_bytes: usize) -> f64 {
     let mut receiver = Receiver::start(Duration::ZERO).await;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
         .build()
         .unwrap();
-    let body = format!("[{{\"text\":\"{}\"}}]", "x".repeat(BASELINE_BODY));
+    let filler = body_bytes.saturating_sub(r#"[{"text":""}]"#.len());
+    let body = format!("[{{\"text\":\"{}\"}}]", "x".repeat(filler));
     let total = sizes.burst_events;
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
@@ -105,6 +107,7 @@ async fn run_burst(sizes: &Sizes, api: &Arc<Api>, receiver: &mut Receiver) -> (f
 pub async fn burst(sizes: &Sizes, target: &Target, r: &mut Results) {
     let (server, api, mut receiver) = setup(target, "burst", Duration::ZERO, &[]).await;
     let (accept, delivery, lat) = run_burst(sizes, &api, &mut receiver).await;
+    r.burst_body_bytes = receiver.bytes() as f64 / sizes.burst_events as f64;
     r.accept_rps = accept;
     r.delivery_rps = delivery;
     r.burst_p50_ms = percentile(&lat, 0.5);

@@ -14,6 +14,7 @@ use crate::domain::Millis;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqlitePool};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use writer::{Sync, Writer};
 
@@ -54,16 +55,18 @@ impl SqliteStore {
             .await?;
         let (stop_checkpoints, stop) = std::sync::mpsc::channel();
         let checkpoint_path = path.clone();
+        let wal_long = Arc::new(AtomicBool::new(false));
+        let long = wal_long.clone();
         std::thread::Builder::new()
             .name("palaver-sqlite-checkpoint".into())
-            .spawn(move || checkpoints(checkpoint_path, stop))
+            .spawn(move || checkpoints(checkpoint_path, stop, long))
             .map_err(|e| StoreError::Commit(e.to_string()))?;
         let writer = tokio::task::spawn_blocking(move || open_writer(&path))
             .await
             .map_err(|e| StoreError::Commit(e.to_string()))??;
         Ok(SqliteStore {
             read,
-            writer: Writer::start(writer),
+            writer: Writer::start(writer, wal_long),
             work: Arc::new(Notify::new()),
             live: tokio::sync::broadcast::channel(1024).0,
             _checkpoints: stop_checkpoints,
@@ -107,19 +110,27 @@ fn open_writer(path: &str) -> Result<rusqlite::Connection> {
     Ok(conn)
 }
 
-/// Copies the write-ahead log into the database every half second, beside the writer (a
-/// passive checkpoint never blocks it). Ends when `stop`'s sender is dropped.
-fn checkpoints(path: String, stop: std::sync::mpsc::Receiver<()>) {
+/// Frames (pages) in the write-ahead log past which the writer starts it over.
+const WAL_RESTART_FRAMES: i64 = 8192;
+
+/// Copies the write-ahead log into the database beside the writer (a passive checkpoint never
+/// blocks it), every 100 ms. Under continuous writes the log would never be wholly copied at a
+/// moment when the writer starts a transaction, so it would grow without end (each commit then
+/// allocating new file blocks); past [`WAL_RESTART_FRAMES`] this sets `long`, and the writer
+/// copies the last frames itself between two transactions, so that the next one writes the log
+/// from its start again. Ends when `stop`'s sender is dropped.
+fn checkpoints(path: String, stop: std::sync::mpsc::Receiver<()>, long: Arc<AtomicBool>) {
     let conn = match rusqlite::Connection::open(&path) {
         Ok(c) => c,
         Err(e) => return tracing::error!(error = %e, "cannot open the checkpoint connection"),
     };
     let _ = conn.busy_timeout(Duration::from_secs(10));
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-        stop.recv_timeout(Duration::from_millis(500))
+        stop.recv_timeout(Duration::from_millis(100))
     {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "checkpoint failed");
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+            Ok(frames) => long.store(frames > WAL_RESTART_FRAMES, Ordering::Relaxed),
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
         }
     }
 }

@@ -5,6 +5,8 @@
 
 use super::super::{Result, StoreError};
 use rusqlite::Connection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use tokio::sync::oneshot;
 
@@ -36,11 +38,11 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread on `conn`.
-    pub fn start(conn: Connection) -> Self {
+    pub fn start(conn: Connection, wal_long: Arc<AtomicBool>) -> Self {
         let (jobs, rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("palaver-sqlite-writer".into())
-            .spawn(move || write_loop(conn, rx))
+            .spawn(move || write_loop(conn, rx, wal_long))
             .expect("the writer thread starts");
         Writer { jobs }
     }
@@ -72,8 +74,15 @@ impl Writer {
     }
 }
 
-fn write_loop(conn: Connection, rx: std_mpsc::Receiver<Job>) {
+fn write_loop(conn: Connection, rx: std_mpsc::Receiver<Job>, wal_long: Arc<AtomicBool>) {
     while let Ok(first) = rx.recv() {
+        if wal_long.swap(false, Ordering::Relaxed) {
+            // The checkpoint thread has copied nearly all of the log; copying the rest here,
+            // between transactions, lets the next one start the log over.
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "checkpoint failed");
+            }
+        }
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
