@@ -62,6 +62,9 @@ struct DeliveryView {
     attempts: i64,
     next_attempt_at: Option<String>,
     created_at: String,
+    /// The batch it is sent in: that request's `webhook-id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch_id: Option<String>,
     last_attempt: Option<AttemptView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<Box<RawValue>>,
@@ -81,6 +84,7 @@ impl From<&DeliveryRecord> for DeliveryView {
             attempts: d.attempts,
             next_attempt_at: d.next_attempt_at.map(Millis::iso),
             created_at: d.created_at.iso(),
+            batch_id: d.batch_id.clone(),
             last_attempt: d.last_attempt.as_ref().map(AttemptView::from),
             payload: None,
             attempt_log: None,

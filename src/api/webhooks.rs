@@ -26,22 +26,24 @@ pub fn router() -> Router<AppState> {
 const ROTATION_OVERLAP_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateEndpoint {
     url: String,
     events: Option<Vec<String>>,
     #[serde(default)]
     description: String,
     enabled: Option<bool>,
+    batch_size: Option<i64>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct PatchEndpoint {
     url: Option<String>,
     events: Option<Vec<String>>,
     description: Option<String>,
     enabled: Option<bool>,
+    batch_size: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -52,6 +54,7 @@ struct EndpointView {
     events: Vec<&'static str>,
     description: String,
     enabled: bool,
+    batch_size: i64,
     secret: String,
     created_at: String,
 }
@@ -68,6 +71,7 @@ impl From<&Endpoint> for EndpointView {
                 .collect(),
             description: e.description.clone(),
             enabled: e.enabled,
+            batch_size: e.batch_size,
             secret: e.secret.clone(),
             created_at: e.created_at.iso(),
         }
@@ -87,6 +91,19 @@ fn event_mask(events: &[String]) -> Result<i64, ApiError> {
             ))
         })
     })
+}
+
+/// Most events one request may carry.
+pub const MAX_BATCH_SIZE: i64 = 100;
+
+fn check_batch_size(n: i64) -> Result<i64, ApiError> {
+    if (1..=MAX_BATCH_SIZE).contains(&n) {
+        Ok(n)
+    } else {
+        Err(ApiError::unprocessable(format!(
+            "`batchSize` must be between 1 (each event alone, the default) and {MAX_BATCH_SIZE}"
+        )))
+    }
 }
 
 fn check_url(s: &AppState, url: &str) -> Result<(), ApiError> {
@@ -129,6 +146,7 @@ async fn create(
         secret: sign::new_secret(),
         previous_secret: None,
         previous_secret_until: None,
+        batch_size: check_batch_size(b.batch_size.unwrap_or(1))?,
         created_at: Millis::now(),
     };
     let created = s.store.create_endpoint(endpoint).await?;
@@ -179,6 +197,9 @@ async fn update(
     }
     if let Some(enabled) = b.enabled {
         e.enabled = enabled;
+    }
+    if let Some(n) = b.batch_size {
+        e.batch_size = check_batch_size(n)?;
     }
     s.store.update_endpoint(e.clone()).await?;
     Ok(json(StatusCode::OK, &EndpointView::from(&e)))

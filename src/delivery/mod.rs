@@ -2,6 +2,7 @@
 //! record every attempt, retry on schedule. Per-lane order comes from the outbox: only a lane's
 //! head is ever claimable.
 
+mod batch;
 pub mod guard;
 mod recovery;
 pub mod schedule;

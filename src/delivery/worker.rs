@@ -1,8 +1,10 @@
 //! The dispatcher (claims and spawns sends) and the recorder (batches outcomes into the store).
 
+use super::batch::{self, Held};
 use super::{RetrySchedule, guard::GuardedResolver, send};
-use crate::domain::Millis;
-use crate::store::{NextStep, Outcome, Store};
+use crate::domain::{Millis, new_id};
+use crate::store::{Claimed, NextStep, Outcome, PARKED, Store};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -79,6 +81,9 @@ async fn dispatch(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (done_tx, done_rx) = mpsc::channel::<Outcome>(4096);
+    // Batching endpoints' deliveries waiting for room, and the endpoints whose requests return.
+    let mut held = Held::default();
+    let (returned_tx, mut returned_rx) = mpsc::unbounded_channel::<i64>();
     let recorder = tokio::spawn(record(store.clone(), done_rx));
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let work = store.work_signal();
@@ -120,12 +125,39 @@ async fn dispatch(
             }
         }
         let full = batch.len() == free;
+        // Batches sent before go out again as they were; batching endpoints' new deliveries
+        // wait for room; the rest go alone.
+        let mut retried: HashMap<String, Vec<Claimed>> = HashMap::new();
+        let mut alone = Vec::new();
         for c in batch {
+            match (&c.batch_id, c.batch_size > 1) {
+                (Some(id), _) => retried.entry(id.clone()).or_default().push(c),
+                (None, true) => held.hold(c),
+                (None, false) => alone.push(c),
+            }
+        }
+        let mut requests: Vec<(Option<String>, Vec<Claimed>)> =
+            alone.into_iter().map(|c| (None, vec![c])).collect();
+        for (id, mut members) in retried {
+            members.sort_by_key(|c| c.seq);
+            held.sending(members[0].endpoint_seq);
+            requests.push((Some(id), members));
+        }
+        let cutoff = Millis::now().plus_ms(config.timeout.as_millis() as i64);
+        requests.extend(held.ready(cutoff).into_iter().map(|b| (None, b)));
+        for (batch_id, members) in requests {
             let permit = slots.clone().acquire_owned().await.expect("never closed");
             let (client, config, done) = (client.clone(), config.clone(), done_tx.clone());
+            let (store, returned) = (store.clone(), returned_tx.clone());
             tokio::spawn(async move {
-                let outcome = attempt(&client, &config, c).await;
-                let _ = done.send(outcome).await;
+                let batching = members[0].batch_size > 1;
+                let endpoint = members[0].endpoint_seq;
+                for outcome in send_request(&*store, &client, &config, batch_id, members).await {
+                    let _ = done.send(outcome).await;
+                }
+                if batching {
+                    let _ = returned.send(endpoint);
+                }
                 drop(permit);
             });
         }
@@ -139,6 +171,7 @@ async fn dispatch(
             None => IDLE_POLL,
         };
         tokio::select! {
+            Some(endpoint) = returned_rx.recv() => held.returned(endpoint),
             _ = work.notified() => claim_needed = true,
             _ = handoff.notified() => {}
             _ = tokio::time::sleep(wait) => claim_needed = true,
@@ -149,6 +182,68 @@ async fn dispatch(
     let _ = slots.acquire_many(config.concurrency as u32).await;
     drop(done_tx);
     let _ = recorder.await;
+}
+
+/// One request: a delivery alone, a batch sent before (`batch_id`), or a new batch of a
+/// batching endpoint's deliveries (made durable first). Answers every member's outcome.
+async fn send_request(
+    store: &dyn Store,
+    client: &reqwest::Client,
+    config: &DeliveryConfig,
+    batch_id: Option<String>,
+    mut members: Vec<Claimed>,
+) -> Vec<Outcome> {
+    if batch_id.is_none() && members.len() == 1 {
+        let c = members.pop().expect("one member");
+        return vec![attempt(client, config, c).await];
+    }
+    let batch_id = match batch_id {
+        Some(id) => id,
+        None => {
+            let id = new_id("msg_");
+            let pairs: Vec<(i64, i64)> = members.iter().map(|c| (c.seq, c.attempt)).collect();
+            match store.form_batch(&id, &pairs).await {
+                Ok(joined) => members.retain(|c| joined.contains(&c.seq)),
+                Err(e) => {
+                    // Nothing sent: the leases run out and the deliveries are claimed again.
+                    tracing::error!(error = %e, "forming a batch failed");
+                    return Vec::new();
+                }
+            }
+            if members.is_empty() {
+                return Vec::new();
+            }
+            id
+        }
+    };
+    let request = Claimed {
+        id: batch_id,
+        body: batch::join_bodies(&members),
+        tries: members.iter().map(|c| c.tries).max().unwrap_or(1),
+        ..members[0].clone()
+    };
+    let sent = attempt(client, config, request).await;
+    members
+        .into_iter()
+        .enumerate()
+        .map(|(i, member)| {
+            let next = match sent.next {
+                // The leader carries the batch's schedule; the others wait parked behind it.
+                NextStep::RetryAt(_) if i > 0 => NextStep::RetryAt(PARKED),
+                next => next,
+            };
+            let mut attempt = sent.attempt.clone();
+            attempt.n = member.attempt;
+            Outcome {
+                claimed: Claimed {
+                    body: String::new(),
+                    ..member
+                },
+                attempt,
+                next,
+            }
+        })
+        .collect()
 }
 
 /// One attempt and what follows from it.

@@ -185,8 +185,15 @@ pub trait Outbox: Send + Sync {
     // Teams.
 
     /// Claims up to `limit` due deliveries under a lease ending at `lease_until`, and tells when
-    /// the next ready one is due.
+    /// the next ready one is due. A claimed batch leader comes with its batch's other members.
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim>;
+
+    /// Makes the claimed deliveries `members` (seq and attempt number, oldest first) one batch
+    /// under `batch_id`, durably, before it is first sent: from then on they are sent together,
+    /// under that id. The first becomes the leader, the only one a claim finds; the others are
+    /// parked ([`PARKED`]) and claimed with it. Answers the seqs that joined: those whose lease
+    /// is still the caller's.
+    async fn form_batch(&self, batch_id: &str, members: &[(i64, i64)]) -> Result<Vec<i64>>;
 
     /// Records attempts and their consequences; outcomes of lost leases are recorded but change nothing.
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()>;

@@ -43,6 +43,8 @@ pub struct Endpoint {
     /// The secret before the last rotation, still signing until `previous_secret_until`.
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<Millis>,
+    /// Most events in one request: 1 sends each alone (the default), more opts into batching.
+    pub batch_size: i64,
     pub created_at: Millis,
 }
 
@@ -204,6 +206,11 @@ pub struct Claimed {
     pub url: String,
     pub secrets: Vec<String>,
     pub body: String,
+    /// The endpoint's [`Endpoint::batch_size`].
+    pub batch_size: i64,
+    /// The batch this delivery was first sent in, if any: it is always sent with that batch,
+    /// under the batch's id.
+    pub batch_id: Option<String>,
 }
 
 /// What became of an attempt.
@@ -212,6 +219,17 @@ pub struct Outcome {
     pub claimed: Claimed,
     pub attempt: AttemptRecord,
     pub next: NextStep,
+}
+
+/// The `next_attempt_at` of a batch's members other than its first (the leader): never due on
+/// their own. They are claimed, sent and settled with the leader.
+pub const PARKED: Millis = Millis(9_000_000_000_000_000);
+
+#[cfg(test)]
+#[test]
+fn the_delivery_log_knows_the_parked_time() {
+    let literal = format!("next_attempt_at = {}", PARKED.0);
+    assert!(super::rows::DELIVERY_COLUMNS.contains(&literal));
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -279,4 +297,6 @@ pub struct DeliveryRecord {
     pub next_attempt_at: Option<Millis>,
     pub created_at: Millis,
     pub last_attempt: Option<AttemptRecord>,
+    /// The batch it was sent in (the requests' `webhook-id`), if any.
+    pub batch_id: Option<String>,
 }

@@ -63,6 +63,7 @@ pub fn endpoint(r: &impl Columns) -> Endpoint {
         secret: r.text("secret"),
         previous_secret: r.opt_text("previous_secret"),
         previous_secret_until: r.opt_int("previous_secret_until").map(Millis),
+        batch_size: r.int("batch_size"),
         created_at: Millis(r.int("created_at")),
     }
 }
@@ -142,14 +143,19 @@ pub fn delivery(r: &impl Columns) -> DeliveryRecord {
         next_attempt_at: (status == DeliveryStatus::Pending)
             .then(|| Millis(r.int("next_attempt_at"))),
         created_at: Millis(r.int("created_at")),
+        batch_id: r.opt_text("batch_id"),
         last_attempt: r.opt_int("n").map(|_| attempt(r)),
     }
 }
 
-/// The select list and joins behind [`delivery`]; the same SQL on every backend.
+/// The select list and joins behind [`delivery`]; the same SQL on every backend. A parked batch
+/// member ([`super::PARKED`]) shows its batch's next attempt.
 pub const DELIVERY_COLUMNS: &str =
     "SELECT d.seq, d.id, p.id AS endpoint_id, ev.id AS event_id, ev.name AS event,
-        c.id AS conversation_id, d.state, d.attempts, d.next_attempt_at, d.created_at,
+        c.id AS conversation_id, d.state, d.attempts, d.created_at, d.batch_id,
+        CASE WHEN d.next_attempt_at = 9000000000000000
+             THEN (SELECT MIN(b.next_attempt_at) FROM deliveries b WHERE b.batch_id = d.batch_id)
+             ELSE d.next_attempt_at END AS next_attempt_at,
         a.n, a.at, a.status_code, a.duration_ms, a.error, a.response_body
     FROM deliveries d
     JOIN endpoints p ON p.seq = d.endpoint_seq

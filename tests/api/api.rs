@@ -241,6 +241,20 @@ impl TestApp {
     }
 
     /// Polls the delivery until `done` holds for it.
+    /// Polls the endpoint's delivery log until `done` holds for it.
+    pub async fn wait_until_deliveries(
+        &self,
+        webhook: &str,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let what = format!("the delivery log of {webhook}");
+        eventually(&what, Duration::from_secs(20), || async {
+            let log = self.deliveries(webhook).await;
+            if done(&log) { Ok(log) } else { Err(log) }
+        })
+        .await
+    }
+
     pub async fn wait_delivery(
         &self,
         webhook: &str,

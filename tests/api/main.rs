@@ -20,6 +20,7 @@ mod stores;
 mod teams;
 
 mod auth;
+mod batching;
 mod conversation;
 mod crash;
 mod cross_process;

@@ -23,6 +23,8 @@ pub enum Reply {
     Hang,
     /// Answer 200 after a random delay of up to this many milliseconds.
     RandomDelay(u64),
+    /// Answer with this status after this many milliseconds.
+    After(u64, u16),
 }
 
 /// One request as it arrived.
@@ -37,6 +39,8 @@ pub struct Received {
     pub at: Instant,
     /// When the receiver's answer was ready (unset while it hangs).
     pub answered_at: OnceLock<Instant>,
+    /// The status it answered (unset while it hangs).
+    pub status: OnceLock<u16>,
 }
 
 impl Received {
@@ -228,6 +232,7 @@ async fn record(
             body,
             at,
             answered_at: OnceLock::new(),
+            status: OnceLock::new(),
         });
         log.push(received.clone());
         received
@@ -244,8 +249,15 @@ async fn record(
             tokio::time::sleep(Duration::from_millis(ms)).await;
             200
         }
+        Reply::After(ms, status) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            status
+        }
     };
+    let _ = received.status.set(status);
     let status = StatusCode::from_u16(status).expect("valid status");
     let _ = received.answered_at.set(Instant::now());
+    // Waiters look again: what they wait for may depend on answers, not only arrivals.
+    shared.count.send_modify(|_| {});
     (status, format!("receiver says {status} to request {seq}")).into_response()
 }

@@ -30,7 +30,7 @@ struct Args {
     /// Measure on PostgreSQL: a server URL; each scenario gets a fresh database there.
     #[arg(long)]
     database_url: Option<String>,
-    /// Only these scenarios (comma-separated: baseline,burst,steady,backlog,slow,long).
+    /// Only these scenarios (comma-separated: baseline,burst,batched,steady,backlog,slow,long).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// API calls in flight in the burst, and baseline requests in flight.
@@ -122,6 +122,12 @@ pub struct Results {
     pub burst_p99_ms: f64,
     pub burst_cpu_s: f64,
     pub burst_rss_mb: f64,
+    /// The same burst to a webhook with `batchSize` 50: events delivered per second.
+    pub batch_delivery_rps: f64,
+    pub batch_ratio: f64,
+    pub batch_events_per_request: f64,
+    pub batch_cpu_s: f64,
+    pub batch_rss_mb: f64,
     pub steady_p50_ms: f64,
     pub steady_p99_ms: f64,
     pub steady_max_ms: f64,
@@ -175,6 +181,10 @@ async fn main() {
             r.baseline_body_bytes = body as f64;
             r.baseline_rps = scenarios::baseline(&sizes, body).await;
         }
+        if wants("batched") {
+            eprintln!("  batched burst…");
+            scenarios::batched(&sizes, &target, &mut r).await;
+        }
         if wants("steady") {
             eprintln!("  steady…");
             scenarios::steady(&sizes, &target, &mut r).await;
@@ -193,8 +203,10 @@ async fn main() {
         }
         r.delivery_ratio = r.delivery_rps / r.baseline_rps;
         r.backlog_ratio = r.backlog_delivery_rps / r.delivery_rps;
+        r.batch_ratio = r.batch_delivery_rps / r.baseline_rps;
         r.peak_rss_mb = [
             r.burst_rss_mb,
+            r.batch_rss_mb,
             r.steady_rss_mb,
             r.backlog_rss_mb,
             r.slow_rss_mb,
@@ -263,6 +275,17 @@ fn print_table(r: &Results, s: &Sizes, runs: usize, postgres: bool) {
     println!(
         "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
         r.burst_cpu_s, r.burst_rss_mb
+    );
+    println!(
+        "| batched burst (batchSize {}) | delivered events/s | {:.0} ({:.1}% of baseline), {:.1} events per request |",
+        scenarios::BATCH_SIZE,
+        r.batch_delivery_rps,
+        r.batch_ratio * 100.0,
+        r.batch_events_per_request
+    );
+    println!(
+        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
+        r.batch_cpu_s, r.batch_rss_mb
     );
     println!(
         "| steady ({}/s for {} s) | accept → arrival p50 / p99 / max | {:.2} / {:.2} / {:.1} ms |",

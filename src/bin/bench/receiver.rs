@@ -19,7 +19,10 @@ pub struct Receiver {
 
 struct Shared {
     delay: Duration,
+    batched: bool,
+    /// Events received (a batched request carries several).
     count: AtomicU64,
+    requests: AtomicU64,
     bytes: AtomicU64,
     tick: watch::Sender<u64>,
     /// First arrival of each tag (`t<number>`, the last message's text).
@@ -28,11 +31,20 @@ struct Shared {
 }
 
 impl Receiver {
+    /// A receiver counting one event per request.
     pub async fn start(delay: Duration) -> Receiver {
+        Self::start_counting(delay, false).await
+    }
+
+    /// With `batched`, counts the events in each body (a scan of every body: only where batches
+    /// are expected, so that the other figures do not pay for it).
+    pub async fn start_counting(delay: Duration, batched: bool) -> Receiver {
         let (tick, count) = watch::channel(0);
         let state = Arc::new(Shared {
             delay,
+            batched,
             count: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             tick,
             arrivals: Mutex::new(HashMap::new()),
@@ -49,11 +61,16 @@ impl Receiver {
         Receiver { url, state, count }
     }
 
+    /// Requests received.
+    pub fn requests(&self) -> u64 {
+        self.state.requests.load(Ordering::Relaxed)
+    }
+
     pub fn bytes(&self) -> u64 {
         self.state.bytes.load(Ordering::Relaxed)
     }
 
-    /// Waits until `n` requests arrived (or `limit` passed); answers when the last one came.
+    /// Waits until `n` events arrived (or `limit` passed); answers when the last one came.
     pub async fn wait_for(&mut self, n: u64, limit: Duration) -> Option<Instant> {
         let reached = tokio::time::timeout(limit, self.count.wait_for(|c| *c >= n)).await;
         match reached {
@@ -79,6 +96,13 @@ fn last_tag(body: &[u8]) -> Option<u64> {
         .ok()
 }
 
+/// How many events a body carries: one per `{"event":"` (at least one).
+fn events_in(body: &[u8]) -> u64 {
+    let needle = br#"{"event":""#;
+    let n = body.windows(needle.len()).filter(|w| w == needle).count();
+    n.max(1) as u64
+}
+
 async fn hook(State(s): State<Arc<Shared>>, body: Bytes) -> StatusCode {
     if !s.delay.is_zero() {
         tokio::time::sleep(s.delay).await;
@@ -89,7 +113,9 @@ async fn hook(State(s): State<Arc<Shared>>, body: Bytes) -> StatusCode {
     }
     s.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
     *s.last.lock().unwrap() = Some(now);
-    let n = s.count.fetch_add(1, Ordering::Relaxed) + 1;
+    let events = if s.batched { events_in(&body) } else { 1 };
+    s.requests.fetch_add(1, Ordering::Relaxed);
+    let n = s.count.fetch_add(events, Ordering::Relaxed) + events;
     s.tick.send_replace(n);
     StatusCode::NO_CONTENT
 }
@@ -103,5 +129,10 @@ mod tests {
             Some(42)
         );
         assert_eq!(super::last_tag(br#"[{"messages":[]}]"#), None);
+        assert_eq!(
+            super::events_in(br#"[{"event":"start"},{"event":"end"}]"#),
+            2
+        );
+        assert_eq!(super::events_in(br#"[{"text":"x"}]"#), 1);
     }
 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 /// The baseline's body size when the burst did not run to say what a webhook weighs.
 pub const DEFAULT_BODY: usize = 700;
+/// The batching webhook's `batchSize` in the batched burst.
+pub const BATCH_SIZE: usize = 50;
 /// How long any wait for deliveries may take before the bench gives up on it.
 const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 
@@ -79,11 +81,25 @@ async fn setup(
     delay: Duration,
     env: &[(&str, String)],
 ) -> (Server, Arc<Api>, Receiver) {
+    setup_batched(target, tag, delay, env, 1).await
+}
+
+/// [`setup`], the webhook taking up to `batch_size` events per request.
+async fn setup_batched(
+    target: &Target,
+    tag: &str,
+    delay: Duration,
+    env: &[(&str, String)],
+    batch_size: usize,
+) -> (Server, Arc<Api>, Receiver) {
     let (dir, url) = target.place(tag).await;
     let server = Server::start(&dir, url.as_deref(), env).await;
-    let receiver = Receiver::start(delay).await;
+    let receiver = Receiver::start_counting(delay, batch_size > 1).await;
     let api = Arc::new(Api::connect(&server.base).await);
-    api.webhook(&receiver.url).await;
+    let id = api.webhook(&receiver.url).await;
+    if batch_size > 1 {
+        api.batch(&id, batch_size).await;
+    }
     (server, api, receiver)
 }
 
@@ -114,6 +130,18 @@ pub async fn burst(sizes: &Sizes, target: &Target, r: &mut Results) {
     r.burst_p99_ms = percentile(&lat, 0.99);
     r.burst_cpu_s = server.cpu_seconds();
     r.burst_rss_mb = server.peak_rss_mb();
+    server.stop().await;
+}
+
+/// The burst to a webhook that opted into batches of up to `BATCH_SIZE` events.
+pub async fn batched(sizes: &Sizes, target: &Target, r: &mut Results) {
+    let (server, api, mut receiver) =
+        setup_batched(target, "batched", Duration::ZERO, &[], BATCH_SIZE).await;
+    let (_, delivery, _) = run_burst(sizes, &api, &mut receiver).await;
+    r.batch_delivery_rps = delivery;
+    r.batch_events_per_request = sizes.burst_events as f64 / receiver.requests() as f64;
+    r.batch_cpu_s = server.cpu_seconds();
+    r.batch_rss_mb = server.peak_rss_mb();
     server.stop().await;
 }
 

@@ -14,6 +14,13 @@ impl Outbox for PgStore {
         outbox::claim(&mut conn, now, lease_until, limit).await
     }
 
+    async fn form_batch(&self, batch_id: &str, members: &[(i64, i64)]) -> Result<Vec<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let joined = outbox::form_batch(&mut tx, batch_id, members).await?;
+        tx.commit().await?;
+        Ok(joined)
+    }
+
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let moved = outbox::finish(&mut tx, outcomes, now).await?;

@@ -72,11 +72,11 @@ impl Directory for PgStore {
 
     async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint> {
         let r = sqlx::query(
-            "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+            "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, batch_size, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
         )
         .bind(e.id).bind(e.team_seq).bind(e.url).bind(e.events).bind(e.description).bind(e.enabled)
-        .bind(e.secret).bind(e.created_at.0)
+        .bind(e.secret).bind(e.batch_size).bind(e.created_at.0)
         .fetch_one(&self.pool)
         .await?;
         Ok(rows::endpoint(&r))
@@ -92,10 +92,10 @@ impl Directory for PgStore {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE endpoints SET url = $1, events = $2, description = $3, enabled = $4, secret = $5,
-             previous_secret = $6, previous_secret_until = $7 WHERE seq = $8",
+             previous_secret = $6, previous_secret_until = $7, batch_size = $8 WHERE seq = $9",
         )
         .bind(e.url).bind(e.events).bind(e.description).bind(e.enabled).bind(e.secret)
-        .bind(e.previous_secret).bind(e.previous_secret_until.map(|t| t.0)).bind(e.seq)
+        .bind(e.previous_secret).bind(e.previous_secret_until.map(|t| t.0)).bind(e.batch_size).bind(e.seq)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -2,7 +2,7 @@
 //! outcomes, lane promotion under the lane lock, redelivery and recovery.
 
 use super::super::rows::Columns;
-use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, Result};
+use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result};
 use super::commit::lock_lane;
 use crate::domain::Millis;
 use sqlx::{PgConnection, Row};
@@ -15,7 +15,7 @@ pub async fn claim(
     lease_until: Millis,
     limit: u32,
 ) -> Result<Claim> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "WITH due AS (
              SELECT d.seq FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq
              WHERE d.state = 'ready' AND d.next_attempt_at <= $1 AND e.enabled
@@ -25,39 +25,36 @@ pub async fn claim(
             SET attempts = d.attempts + 1, tries = d.tries + 1, next_attempt_at = $2, leased = true
            FROM due, endpoints e, events ev
           WHERE d.seq = due.seq AND e.seq = d.endpoint_seq AND ev.seq = d.event_seq
-         RETURNING d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
-                   e.previous_secret, e.previous_secret_until, ev.body",
-    )
+         RETURNING {CLAIMED_COLUMNS}"
+    ))
     .bind(now.0)
     .bind(lease_until.0)
     .bind(limit as i64)
     .fetch_all(&mut *conn)
     .await?;
-    let deliveries = rows
+    let mut deliveries: Vec<Claimed> = rows.iter().map(|r| claimed(r, now, lease_until)).collect();
+    // A claimed row with a batch id leads its batch: its parked members come with it. Only the
+    // holder of the leader's lease gets here, so no other process takes them meanwhile.
+    let leaders: Vec<(String, i64)> = deliveries
         .iter()
-        .map(|r| {
-            let mut secrets = vec![r.text("secret")];
-            if let (Some(prev), Some(until)) = (
-                r.opt_text("previous_secret"),
-                r.opt_int("previous_secret_until"),
-            ) && until > now.0
-            {
-                secrets.push(prev);
-            }
-            Claimed {
-                seq: r.int("seq"),
-                id: r.text("id"),
-                endpoint_seq: r.int("endpoint_seq"),
-                lane: r.text("lane"),
-                attempt: r.int("attempts"),
-                tries: r.int("tries"),
-                lease_until,
-                url: r.text("url"),
-                secrets,
-                body: r.text("body"),
-            }
-        })
+        .filter_map(|c| Some((c.batch_id.clone()?, c.seq)))
         .collect();
+    for (batch_id, leader) in leaders {
+        let rows = sqlx::query(&format!(
+            "UPDATE deliveries d SET attempts = d.attempts + 1, tries = d.tries + 1
+               FROM endpoints e, events ev
+              WHERE d.batch_id = $1 AND d.seq <> $2 AND d.state = 'ready'
+                AND e.seq = d.endpoint_seq AND ev.seq = d.event_seq
+             RETURNING {CLAIMED_COLUMNS}"
+        ))
+        .bind(&batch_id)
+        .bind(leader)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut members: Vec<Claimed> = rows.iter().map(|r| claimed(r, now, lease_until)).collect();
+        members.sort_by_key(|c| c.seq);
+        deliveries.extend(members);
+    }
     let next_due: Option<i64> =
         sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")
             .fetch_one(&mut *conn)
@@ -66,6 +63,72 @@ pub async fn claim(
         deliveries,
         next_due: next_due.map(Millis),
     })
+}
+
+/// What a worker needs to send a delivery, from `d`, `e` (its endpoint) and `ev` (its event).
+const CLAIMED_COLUMNS: &str =
+    "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
+    e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id";
+
+fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Claimed {
+    let mut secrets = vec![r.text("secret")];
+    if let (Some(prev), Some(until)) = (
+        r.opt_text("previous_secret"),
+        r.opt_int("previous_secret_until"),
+    ) && until > now.0
+    {
+        secrets.push(prev);
+    }
+    Claimed {
+        seq: r.int("seq"),
+        id: r.text("id"),
+        endpoint_seq: r.int("endpoint_seq"),
+        lane: r.text("lane"),
+        attempt: r.int("attempts"),
+        tries: r.int("tries"),
+        lease_until,
+        url: r.text("url"),
+        secrets,
+        body: r.text("body"),
+        batch_size: r.int("batch_size"),
+        batch_id: r.opt_text("batch_id"),
+    }
+}
+
+/// See [`crate::store::Outbox::form_batch`].
+pub async fn form_batch(
+    conn: &mut PgConnection,
+    batch_id: &str,
+    members: &[(i64, i64)],
+) -> Result<Vec<i64>> {
+    let mut joined = Vec::with_capacity(members.len());
+    for &(seq, attempt) in members {
+        let n = if joined.is_empty() {
+            sqlx::query(
+                "UPDATE deliveries SET batch_id = $1 WHERE seq = $2 AND attempts = $3 AND state = 'ready'",
+            )
+            .bind(batch_id)
+            .bind(seq)
+            .bind(attempt)
+            .execute(&mut *conn)
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE deliveries SET batch_id = $1, next_attempt_at = $2, leased = false
+                 WHERE seq = $3 AND attempts = $4 AND state = 'ready'",
+            )
+            .bind(batch_id)
+            .bind(PARKED.0)
+            .bind(seq)
+            .bind(attempt)
+            .execute(&mut *conn)
+            .await?
+        };
+        if n.rows_affected() == 1 {
+            joined.push(seq);
+        }
+    }
+    Ok(joined)
 }
 
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.
@@ -179,7 +242,7 @@ pub async fn redeliver(conn: &mut PgConnection, seq: i64, now: Millis) -> Result
     let Some(lane) = lane else { return Ok(()) };
     lock_lane(conn, &lane).await?;
     let row = sqlx::query(
-        "UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = $1
+        "UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = $1, batch_id = NULL
          WHERE seq = $2 AND state IN ('delivered', 'failed') RETURNING endpoint_seq",
     )
     .bind(now.0)
@@ -247,7 +310,7 @@ pub async fn recovery_step(conn: &mut PgConnection, now: Millis, batch: u32) -> 
         lock_lane(conn, lane).await?;
     }
     let seqs: Vec<i64> = page.iter().map(|(s, _)| *s).collect();
-    sqlx::query("UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = $1 WHERE seq = ANY($2)")
+    sqlx::query("UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = $1, batch_id = NULL WHERE seq = ANY($2)")
         .bind(now.0)
         .bind(&seqs)
         .execute(&mut *conn)

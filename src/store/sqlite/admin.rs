@@ -42,10 +42,10 @@ pub fn delete_agent(conn: &Connection, team_seq: i64, id: &str) -> Result<bool> 
 
 pub fn create_endpoint(conn: &Connection, mut e: Endpoint) -> Result<Endpoint> {
     conn.prepare_cached(
-        "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, batch_size, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
-    .execute(params![e.id, e.team_seq, e.url, e.events, e.description, e.enabled, e.secret, e.created_at.0])?;
+    .execute(params![e.id, e.team_seq, e.url, e.events, e.description, e.enabled, e.secret, e.batch_size, e.created_at.0])?;
     e.seq = conn.last_insert_rowid();
     Ok(e)
 }
@@ -53,7 +53,7 @@ pub fn create_endpoint(conn: &Connection, mut e: Endpoint) -> Result<Endpoint> {
 pub fn update_endpoint(conn: &Connection, e: &Endpoint) -> Result<()> {
     conn.prepare_cached(
         "UPDATE endpoints SET url = ?, events = ?, description = ?, enabled = ?, secret = ?,
-         previous_secret = ?, previous_secret_until = ? WHERE seq = ?",
+         previous_secret = ?, previous_secret_until = ?, batch_size = ? WHERE seq = ?",
     )?
     .execute(params![
         e.url,
@@ -63,6 +63,7 @@ pub fn update_endpoint(conn: &Connection, e: &Endpoint) -> Result<()> {
         e.secret,
         e.previous_secret,
         e.previous_secret_until.map(|t| t.0),
+        e.batch_size,
         e.seq
     ])?;
     Ok(())

@@ -26,6 +26,12 @@ impl Outbox for SqliteStore {
             .await
     }
 
+    async fn form_batch(&self, batch_id: &str, members: &[(i64, i64)]) -> Result<Vec<i64>> {
+        let (batch_id, members) = (batch_id.to_string(), members.to_vec());
+        self.one(move |c| outbox::form_batch(c, &batch_id, &members))
+            .await
+    }
+
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
         let handoff = self.handoff.lease_until();
         let finished = self

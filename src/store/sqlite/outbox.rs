@@ -1,7 +1,7 @@
 //! The outbox's writes: claims under a lease, fenced outcomes, lane promotion, redelivery and
 //! recovery. Every function runs in the writer's transaction.
 
-use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, Result};
+use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result};
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -18,10 +18,31 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
         )?
         .query_map(params![lease_until.0, now.0, limit], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let claimed = seqs
+    let mut claimed = seqs
         .into_iter()
         .map(|seq| details(conn, seq, now, lease_until))
         .collect::<Result<Vec<_>>>()?;
+    // A claimed row with a batch id leads its batch: its parked members come with it.
+    let leaders: Vec<(String, i64)> = claimed
+        .iter()
+        .filter_map(|c| Some((c.batch_id.clone()?, c.seq)))
+        .collect();
+    for (batch_id, leader) in leaders {
+        let members: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT seq FROM deliveries INDEXED BY deliveries_batch
+                 WHERE batch_id = ? AND seq <> ? AND state = 'ready' ORDER BY seq",
+            )?
+            .query_map(params![batch_id, leader], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut count = conn.prepare_cached(
+            "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1 WHERE seq = ?",
+        )?;
+        for seq in members {
+            count.execute([seq])?;
+            claimed.push(details(conn, seq, now, lease_until)?);
+        }
+    }
     let next_due = conn
         .prepare_cached("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")?
         .query_row([], |r| r.get::<_, Option<i64>>(0))?
@@ -34,7 +55,7 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
 
 /// What a worker needs to send a delivery; `{}` is the condition on `d`.
 const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
-        e.previous_secret, e.previous_secret_until, ev.body
+        e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id
     FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
     WHERE ";
 
@@ -56,6 +77,8 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
         url: r.get(6)?,
         secrets,
         body: r.get(10)?,
+        batch_size: r.get(11)?,
+        batch_id: r.get(12)?,
     })
 }
 
@@ -155,6 +178,29 @@ pub fn finish(
     Ok(out)
 }
 
+/// See [`crate::store::Outbox::form_batch`].
+pub fn form_batch(conn: &Connection, batch_id: &str, members: &[(i64, i64)]) -> Result<Vec<i64>> {
+    let mut lead = conn.prepare_cached(
+        "UPDATE deliveries SET batch_id = ? WHERE seq = ? AND attempts = ? AND state = 'ready'",
+    )?;
+    let mut park = conn.prepare_cached(
+        "UPDATE deliveries SET batch_id = ?, next_attempt_at = ?, leased = 0
+         WHERE seq = ? AND attempts = ? AND state = 'ready'",
+    )?;
+    let mut joined = Vec::with_capacity(members.len());
+    for &(seq, attempt) in members {
+        let n = if joined.is_empty() {
+            lead.execute(params![batch_id, seq, attempt])?
+        } else {
+            park.execute(params![batch_id, PARKED.0, seq, attempt])?
+        };
+        if n == 1 {
+            joined.push(seq);
+        }
+    }
+    Ok(joined)
+}
+
 /// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one; answers it.
 pub fn promote(
     conn: &Connection,
@@ -209,7 +255,7 @@ pub fn enqueue_test(conn: &Connection, e: &Endpoint, body: &str, now: Millis) ->
 pub fn redeliver(conn: &Connection, seq: i64, now: Millis) -> Result<()> {
     let row: Option<(i64, String)> = conn
         .prepare_cached(
-            "UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = ?
+            "UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = ?, batch_id = NULL
              WHERE seq = ? AND state IN ('delivered', 'failed') RETURNING endpoint_seq, lane",
         )?
         .query_row(params![now.0, seq], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -255,7 +301,7 @@ pub fn recovery_step(conn: &Connection, now: Millis, batch: u32) -> Result<bool>
         .query_map(params![endpoint, after, upto, since, batch], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut requeue = conn.prepare_cached(
-        "UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = ? WHERE seq = ?",
+        "UPDATE deliveries SET state = 'waiting', tries = 0, next_attempt_at = ?, batch_id = NULL WHERE seq = ?",
     )?;
     for (seq, _) in &page {
         requeue.execute(params![now.0, seq])?;
