@@ -1,8 +1,7 @@
 //! Applying a chat [`Commit`]: the new state, its events and one delivery per subscribed
 //! endpoint, in the writer's transaction.
 
-use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
-use super::outbox;
+use super::super::{Claimed, Commit, Committed, ConflictKind, Result, Step, StoreError};
 use crate::domain::Millis;
 use rusqlite::{Connection, ErrorCode, params};
 
@@ -120,20 +119,16 @@ fn apply_step(
             conn.prepare_cached(
                 "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
             )?
-            .execute(params![&id, team, conversation, name, at.0, body])?;
-            let event_seq = conn.last_insert_rowid();
-            let n = fan_out(conn, team, (event_seq, &id), bit, &lane, at.0)?;
-            done.deliveries += n;
-            if let (Some(lease_until), true) = (handoff, n > 0) {
-                let last = conn.last_insert_rowid();
-                done.handed_off.extend(outbox::hand_off(
-                    conn,
-                    last - n as i64 + 1,
-                    last,
-                    at,
-                    lease_until,
-                )?);
-            }
+            .execute(params![&id, team, conversation, name, at.0, &body])?;
+            let event = Event {
+                seq: conn.last_insert_rowid(),
+                id: &id,
+                bit,
+                lane: &lane,
+                body,
+                at,
+            };
+            fan_out(conn, team, event, handoff, done)?;
         }
         Step::SaveAnswer { key, answer, at } => {
             conn.prepare_cached(
@@ -146,27 +141,96 @@ fn apply_step(
     Ok(())
 }
 
-/// One delivery per enabled endpoint of the team subscribed to the event: `ready` when its lane
-/// is free, else `waiting` behind the lane's earlier deliveries.
+/// An event just inserted, for [`fan_out`].
+struct Event<'a> {
+    seq: i64,
+    id: &'a str,
+    bit: i64,
+    lane: &'a str,
+    body: String,
+    at: Millis,
+}
+
+/// One delivery per enabled endpoint of the team subscribed to the event: `waiting` behind its
+/// lane's earlier deliveries, else `ready` — and with hand-off on (a lease end), inserted
+/// already claimed by this process, its first attempt counted, and handed to its workers with
+/// the body in hand (nothing read back).
 fn fan_out(
     conn: &Connection,
     team: i64,
-    event: (i64, &str),
-    bit: i64,
-    lane: &str,
-    now: i64,
-) -> Result<u64> {
-    let n = conn
+    event: Event<'_>,
+    handoff: Option<Millis>,
+    done: &mut Committed,
+) -> Result<()> {
+    let targets: Vec<Target> = conn
         .prepare_cached(
-            "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-             SELECT 'msg_' || ?6 || lower(hex(randomblob(3))), e.seq, ?1, ?2,
-                    CASE WHEN EXISTS (SELECT 1 FROM deliveries d
-                                      WHERE d.endpoint_seq = e.seq AND d.lane = ?2
-                                        AND d.state IN ('ready', 'waiting'))
-                         THEN 'waiting' ELSE 'ready' END,
-                    ?3, ?3
-             FROM endpoints e WHERE e.team_seq = ?4 AND e.enabled = 1 AND (e.events & ?5) <> 0",
+            "SELECT e.seq, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.batch_size,
+                    EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_lane
+                            WHERE d.endpoint_seq = e.seq AND d.lane = ?3 AND d.state IN ('ready', 'waiting'))
+             FROM endpoints e WHERE e.team_seq = ?1 AND e.enabled = 1 AND (e.events & ?2) <> 0",
         )?
-        .execute(params![event.0, lane, now, team, bit, event.1.strip_prefix("evt_").unwrap_or(event.1)])?;
-    Ok(n as u64)
+        .query_map(params![team, event.bit, event.lane], |r| {
+            Ok(Target {
+                seq: r.get(0)?,
+                url: r.get(1)?,
+                secret: r.get(2)?,
+                previous_secret: r.get(3)?,
+                previous_secret_until: r.get(4)?,
+                batch_size: r.get(5)?,
+                busy: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, attempts, tries, leased, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?;
+    let suffix = event.id.strip_prefix("evt_").unwrap_or(event.id);
+    for t in targets {
+        let id = format!("msg_{suffix}{:06x}", rand::random::<u32>() & 0xff_ffff);
+        let (state, tries, leased, next) = match (t.busy, handoff) {
+            (true, _) => ("waiting", 0, false, event.at),
+            (false, None) => ("ready", 0, false, event.at),
+            (false, Some(lease_until)) => ("ready", 1, true, lease_until),
+        };
+        insert.execute(params![
+            id, t.seq, event.seq, event.lane, state, tries, tries, leased, next.0, event.at.0
+        ])?;
+        done.deliveries += 1;
+        if leased {
+            let mut secrets = vec![t.secret];
+            if let (Some(prev), Some(until)) = (t.previous_secret, t.previous_secret_until)
+                && until > event.at.0
+            {
+                secrets.push(prev);
+            }
+            done.handed_off.push(Claimed {
+                seq: conn.last_insert_rowid(),
+                id,
+                endpoint_seq: t.seq,
+                lane: event.lane.to_string(),
+                attempt: 1,
+                tries: 1,
+                lease_until: next,
+                url: t.url,
+                secrets,
+                body: event.body.clone(),
+                batch_size: t.batch_size,
+                batch_id: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An endpoint an event goes to.
+struct Target {
+    seq: i64,
+    url: String,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
+    batch_size: i64,
+    /// Whether its lane for the event already has a pending delivery.
+    busy: bool,
 }
