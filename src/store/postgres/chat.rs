@@ -47,7 +47,10 @@ impl Conversations for PgStore {
     }
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self
+            .pool
+            .begin_with(commit::begin_locking(commit::lanes(&c)))
+            .await?;
         let done = commit::apply(tx.acquire().await?, c).await?;
         tx.commit().await?;
         if done.deliveries > 0 {

@@ -11,15 +11,44 @@ fn unique_as(kind: ConflictKind) -> impl FnOnce(sqlx::Error) -> StoreError {
     }
 }
 
+/// The advisory lock key of the lanes named `lane`: the first 8 bytes of its SHA-256.
+pub fn lane_key(lane: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(lane.as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
 /// Serializes, until the transaction ends, every change to the lanes named `lane`.
 pub async fn lock_lane(conn: &mut PgConnection, lane: &str) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(lane)
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lane_key(lane))
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
+/// `BEGIN` followed by the locks of `lanes`, in key order (so that two transactions cannot
+/// deadlock): one round trip. The keys are numbers, so they can be written into the text.
+pub fn begin_locking<'a>(lanes: impl IntoIterator<Item = &'a str>) -> String {
+    let mut keys: Vec<i64> = lanes.into_iter().map(lane_key).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut sql = String::from("BEGIN");
+    for k in keys {
+        sql.push_str(&format!("; SELECT pg_advisory_xact_lock({k})"));
+    }
+    sql
+}
+
+/// The lanes a commit fans events out to: locked when its transaction begins.
+pub fn lanes(c: &Commit) -> impl Iterator<Item = &str> {
+    c.steps.iter().filter_map(|s| match s {
+        Step::InsertEvent { lane, .. } => Some(lane.as_str()),
+        _ => None,
+    })
+}
+
+/// Applies the steps in a transaction that holds the locks of [`lanes`].
 pub async fn apply(conn: &mut PgConnection, c: Commit) -> Result<Committed> {
     let mut done = Committed::default();
     for step in c.steps {
@@ -140,20 +169,28 @@ async fn apply_step(
         } => {
             let conversation = conversation_seq.or(done.conversation_seq);
             done.conversation_seq = conversation;
-            let event_seq: i64 = sqlx::query_scalar(
-                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+            // The event and its fan-out in one statement: one delivery per enabled endpoint
+            // subscribed to it, `ready` when its lane is free, else `waiting`. The lane is
+            // locked since the transaction began, so this statement's snapshot is current.
+            let suffix = id.strip_prefix("evt_").unwrap_or(&id);
+            done.deliveries += sqlx::query(
+                "WITH ev AS (
+                     INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq)
+                 INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
+                 SELECT 'msg_' || $7 || substr(md5(random()::text), 1, 6), e.seq, ev.seq, $8,
+                        CASE WHEN EXISTS (SELECT 1 FROM deliveries d
+                                          WHERE d.lane = $8 AND d.endpoint_seq + 0 = e.seq
+                                            AND d.state IN ('ready', 'waiting'))
+                             THEN 'waiting' ELSE 'ready' END,
+                        $5, $5
+                 FROM ev, endpoints e WHERE e.team_seq = $2 AND e.enabled AND (e.events & $9) <> 0",
             )
-            .bind(&id)
-            .bind(team)
-            .bind(conversation)
-            .bind(name)
-            .bind(at.0)
-            .bind(body)
-            .fetch_one(&mut *conn)
-            .await?;
-            lock_lane(conn, &lane).await?;
-            done.deliveries += fan_out(conn, team, (event_seq, &id), bit, &lane, at.0).await?;
+            .bind(&id).bind(team).bind(conversation).bind(name).bind(at.0).bind(body)
+            .bind(suffix).bind(&lane).bind(bit)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
         }
         Step::SaveAnswer { key, answer, at } => {
             sqlx::query(
@@ -172,31 +209,4 @@ async fn apply_step(
         }
     }
     Ok(())
-}
-
-/// One delivery per enabled endpoint subscribed to the event: `ready` when its lane is free,
-/// else `waiting`. The caller holds the lane lock.
-async fn fan_out(
-    conn: &mut PgConnection,
-    team: i64,
-    event: (i64, &str),
-    bit: i64,
-    lane: &str,
-    now: i64,
-) -> Result<u64> {
-    let n = sqlx::query(
-        "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-         SELECT 'msg_' || $6 || substr(md5(random()::text), 1, 6), e.seq, $1, $2,
-                CASE WHEN EXISTS (SELECT 1 FROM deliveries d
-                                  WHERE d.lane = $2 AND d.endpoint_seq + 0 = e.seq
-                                    AND d.state IN ('ready', 'waiting'))
-                     THEN 'waiting' ELSE 'ready' END,
-                $3, $3
-         FROM endpoints e WHERE e.team_seq = $4 AND e.enabled AND (e.events & $5) <> 0",
-    )
-    .bind(event.0).bind(lane).bind(now).bind(team).bind(bit).bind(event.1.strip_prefix("evt_").unwrap_or(event.1))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n)
 }

@@ -22,7 +22,8 @@ impl Outbox for PgStore {
     }
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let begin = commit::begin_locking(outbox::settled_lanes(&outcomes));
+        let mut tx = self.pool.begin_with(begin).await?;
         let moved = outbox::finish(&mut tx, outcomes, now).await?;
         tx.commit().await?;
         if moved {

@@ -131,44 +131,40 @@ pub async fn form_batch(
     Ok(joined)
 }
 
+/// The lanes whose deliveries `outcomes` settle (delivered or failed): [`finish`]'s transaction
+/// must begin holding their locks.
+pub fn settled_lanes(outcomes: &[Outcome]) -> impl Iterator<Item = &str> {
+    outcomes
+        .iter()
+        .filter(|o| !matches!(o.next, NextStep::RetryAt(_)))
+        .map(|o| o.claimed.lane.as_str())
+}
+
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.
-/// Answers whether a lane moved on (other processes may have work).
-pub async fn finish(
-    conn: &mut PgConnection,
-    mut outcomes: Vec<Outcome>,
-    now: Millis,
-) -> Result<bool> {
-    // Lane locks are always taken in lane order, so two processes finishing cannot deadlock.
-    outcomes.sort_by(|a, b| a.claimed.lane.cmp(&b.claimed.lane));
+/// Answers whether a lane moved on (other processes may have work). The transaction holds the
+/// locks of [`settled_lanes`].
+pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis) -> Result<bool> {
     let mut moved = false;
     for o in outcomes {
         let a = &o.attempt;
-        sqlx::query(
-            "INSERT INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (delivery_seq, n) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code,
-                duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error, response_body = EXCLUDED.response_body",
-        )
-        .bind(o.claimed.seq).bind(a.n).bind(a.at.0).bind(a.status_code.map(i64::from))
-        .bind(a.duration_ms).bind(&a.error).bind(&a.response_body)
-        .execute(&mut *conn)
-        .await?;
         let (state, next) = match o.next {
             NextStep::Delivered => ("delivered", now),
             NextStep::Failed => ("failed", now),
             NextStep::RetryAt(at) => ("ready", at),
         };
-        if state != "ready" {
-            lock_lane(conn, &o.claimed.lane).await?;
-        }
+        // The attempt's record and its consequence in one statement.
         let changed = sqlx::query(
-            "UPDATE deliveries SET state = $1, next_attempt_at = $2, leased = false
-             WHERE seq = $3 AND attempts = $4 AND state = 'ready'",
+            "WITH recorded AS (
+                 INSERT INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (delivery_seq, n) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code,
+                    duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error, response_body = EXCLUDED.response_body)
+             UPDATE deliveries SET state = $8, next_attempt_at = $9, leased = false
+             WHERE seq = $1 AND attempts = $10 AND state = 'ready'",
         )
-        .bind(state)
-        .bind(next.0)
-        .bind(o.claimed.seq)
-        .bind(o.claimed.attempt)
+        .bind(o.claimed.seq).bind(a.n).bind(a.at.0).bind(a.status_code.map(i64::from))
+        .bind(a.duration_ms).bind(&a.error).bind(&a.response_body)
+        .bind(state).bind(next.0).bind(o.claimed.attempt)
         .execute(&mut *conn)
         .await?
         .rows_affected();
