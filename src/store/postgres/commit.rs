@@ -30,10 +30,24 @@ pub async fn lock_lane(conn: &mut PgConnection, lane: &str) -> Result<()> {
 /// `BEGIN` followed by the locks of `lanes`, in key order (so that two transactions cannot
 /// deadlock): one round trip. The keys are numbers, so they can be written into the text.
 pub fn begin_locking<'a>(lanes: impl IntoIterator<Item = &'a str>) -> String {
+    begin_with_locks(String::from("BEGIN"), lanes)
+}
+
+/// `BEGIN` for writes nobody is answered about (claims, recorded outcomes): committed without
+/// waiting for the WAL flush (`synchronous_commit = off`, this transaction only). A crash may
+/// lose them, which only means a delivery is sent again; any later durable commit flushes them.
+/// Takes the locks of `lanes` as [`begin_locking`] does.
+pub fn begin_lazy<'a>(lanes: impl IntoIterator<Item = &'a str>) -> String {
+    begin_with_locks(
+        String::from("BEGIN; SET LOCAL synchronous_commit = off"),
+        lanes,
+    )
+}
+
+fn begin_with_locks<'a>(mut sql: String, lanes: impl IntoIterator<Item = &'a str>) -> String {
     let mut keys: Vec<i64> = lanes.into_iter().map(lane_key).collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut sql = String::from("BEGIN");
     for k in keys {
         sql.push_str(&format!("; SELECT pg_advisory_xact_lock({k})"));
     }

@@ -10,8 +10,10 @@ impl Outbox for PgStore {
     }
 
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
-        let mut conn = self.pool.acquire().await?;
-        outbox::claim(&mut conn, now, lease_until, limit).await
+        let mut tx = self.pool.begin_with(commit::begin_lazy([])).await?;
+        let claim = outbox::claim(&mut tx, now, lease_until, limit).await?;
+        tx.commit().await?;
+        Ok(claim)
     }
 
     async fn form_batch(&self, batch_id: &str, members: &[(i64, i64)]) -> Result<Vec<i64>> {
@@ -22,7 +24,7 @@ impl Outbox for PgStore {
     }
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
-        let begin = commit::begin_locking(outbox::settled_lanes(&outcomes));
+        let begin = commit::begin_lazy(outbox::settled_lanes(&outcomes));
         let mut tx = self.pool.begin_with(begin).await?;
         let moved = outbox::finish(&mut tx, outcomes, now).await?;
         tx.commit().await?;
