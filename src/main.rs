@@ -5,6 +5,12 @@ use palaver::config::{Cli, CommandLine, TeamCommand};
 use palaver::{server, store};
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc for every allocation, Rust's and (unprefixed `malloc`) SQLite's: the server
+/// allocates and frees request and payload buffers across threads all the time, which glibc's
+/// allocator handles slowly (see BENCHMARKS.md for the figures, and why not mimalloc).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
