@@ -61,12 +61,13 @@ impl SqliteStore {
             .name("palaver-sqlite-checkpoint".into())
             .spawn(move || checkpoints(checkpoint_path, stop, long))
             .map_err(|e| StoreError::Commit(e.to_string()))?;
+        let wal = std::path::PathBuf::from(format!("{path}-wal"));
         let writer = tokio::task::spawn_blocking(move || open_writer(&path))
             .await
             .map_err(|e| StoreError::Commit(e.to_string()))??;
         Ok(SqliteStore {
             read,
-            writer: Writer::start(writer, wal_long),
+            writer: Writer::start(writer, wal, wal_long),
             work: Arc::new(Notify::new()),
             live: tokio::sync::broadcast::channel(1024).0,
             _checkpoints: stop_checkpoints,
@@ -95,12 +96,14 @@ impl SqliteStore {
     }
 }
 
-/// The writer's connection, with the same pragmas as the readers'.
+/// The writer's connection: the readers' pragmas, but commits not flushed by SQLite itself.
 fn open_writer(path: &str) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "wal")?;
-    conn.pragma_update(None, "synchronous", "full")?;
+    // Commits are written, not flushed: the writer's syncer thread flushes the log before any
+    // durable job is answered (see `writer`).
+    conn.pragma_update(None, "synchronous", "normal")?;
     conn.pragma_update(None, "cache_size", -16000)?;
     // Savepoints' undo journals in memory, not in temporary files.
     conn.pragma_update(None, "temp_store", "memory")?;

@@ -2,13 +2,23 @@
 //! share one transaction and one fsync; each job runs inside its own savepoint, so a failing job
 //! undoes only itself; each caller is answered only after the commit. Statements are prepared
 //! once and cached, and run without crossing threads.
+//!
+//! The fsync is pipelined. The writer commits with `synchronous = NORMAL` (the commit reaches
+//! the write-ahead log, not the disk) and a syncer thread flushes the log (`fdatasync`) before
+//! answering the durable jobs of that commit. While a flush is under way the writer does not
+//! commit durable jobs, so that they gather into the next group as before, but it already runs
+//! them in the next transaction as they arrive: their work overlaps the flush instead of waiting
+//! for it. Every acknowledged write is on disk, as with `synchronous = FULL`; SQLite keeps the
+//! log consistent in this mode whatever a crash interrupts.
 
 use super::super::{Result, StoreError};
 use rusqlite::Connection;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -24,25 +34,49 @@ pub enum Sync {
 
 /// Called with whether the transaction committed, once it is over.
 type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
-/// A job: runs on the writer's connection; says whether it succeeded, and how to answer.
-type Job = (
-    Sync,
-    Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>,
-);
+/// The work of a job: runs on the writer's connection; says whether it succeeded, and how to
+/// answer.
+type Work = Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>;
+/// A job: its work, and whether it must be flushed before it is answered.
+type Job = (Sync, Work);
+
+/// What the writer thread hears.
+enum Msg {
+    Job(Job),
+    /// The syncer flushed a commit the writer handed it.
+    Synced,
+}
+
+/// A commit for the syncer to flush: the answers waiting for it, and how to tell the writer.
+type Flush = (Vec<Finisher>, mpsc::UnboundedSender<Msg>);
 
 /// The handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: std_mpsc::Sender<Job>,
+    jobs: mpsc::UnboundedSender<Msg>,
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub fn start(conn: Connection, wal_long: Arc<AtomicBool>) -> Self {
-        let (jobs, rx) = std_mpsc::channel();
+    /// Starts the writer thread on `conn`, whose write-ahead log is the file `wal`, and the
+    /// syncer thread that flushes it.
+    pub fn start(conn: Connection, wal: PathBuf, wal_long: Arc<AtomicBool>) -> Self {
+        let (jobs, rx) = mpsc::unbounded_channel();
+        let (to_sync, flushes) = std_mpsc::channel::<Flush>();
+        let me = jobs.downgrade();
+        let syncer_wal = wal.clone();
+        std::thread::Builder::new()
+            .name("palaver-sqlite-sync".into())
+            .spawn(move || sync_loop(&syncer_wal, flushes))
+            .expect("the syncer thread starts");
+        let pipe = Pipe {
+            me,
+            to_sync,
+            wal,
+            wal_long,
+        };
         std::thread::Builder::new()
             .name("palaver-sqlite-writer".into())
-            .spawn(move || write_loop(conn, rx, wal_long))
+            .spawn(move || write_loop(conn, rx, pipe))
             .expect("the writer thread starts");
         Writer { jobs }
     }
@@ -69,59 +103,165 @@ impl Writer {
                 (ok, finish)
             }),
         );
-        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        self.jobs
+            .send(Msg::Job(job))
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
 
-fn write_loop(conn: Connection, rx: std_mpsc::Receiver<Job>, wal_long: Arc<AtomicBool>) {
-    while let Ok(first) = rx.recv() {
-        if wal_long.swap(false, Ordering::Relaxed) {
+/// How the writer reaches the syncer.
+struct Pipe {
+    /// Given to the syncer with each flush, to say when it is done; weak, so that the channel
+    /// closes when the last [`Writer`] goes.
+    me: mpsc::WeakUnboundedSender<Msg>,
+    to_sync: std_mpsc::Sender<Flush>,
+    wal: PathBuf,
+    /// Set by the checkpoint thread when the log should start over.
+    wal_long: Arc<AtomicBool>,
+}
+
+/// The transaction being filled.
+#[derive(Default)]
+struct Open {
+    finishers: Vec<Finisher>,
+    durable: bool,
+}
+
+fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe) {
+    let mut open: Option<Open> = None;
+    // Commits handed to the syncer and not yet flushed.
+    let mut flushing = 0usize;
+    while let Some(msg) = rx.blocking_recv() {
+        let mut next = Some(msg);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Synced => flushing = flushing.saturating_sub(1),
+                Msg::Job((sync, job)) => {
+                    if let Err(e) = run_job(&conn, &mut open, sync, job) {
+                        fail(&conn, &mut open, &e);
+                    }
+                }
+            }
+            if open
+                .as_ref()
+                .is_some_and(|o| o.finishers.len() >= MAX_BATCH)
+            {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        let ready = open
+            .as_ref()
+            .is_some_and(|o| !o.durable || flushing == 0 || o.finishers.len() >= MAX_BATCH);
+        if !ready {
+            continue;
+        }
+        let o = open.take().expect("an open transaction");
+        match conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut c| c.execute([]))
+        {
+            Err(e) => {
+                open = Some(o);
+                fail(&conn, &mut open, &e);
+            }
+            // A lazy batch is flushed with the next durable one.
+            Ok(_) if !o.durable => answer(o.finishers, Ok(())),
+            Ok(_) => match pipe.me.upgrade() {
+                Some(me) => match pipe.to_sync.send((o.finishers, me)) {
+                    Ok(()) => flushing += 1,
+                    Err(std_mpsc::SendError((finishers, _))) => {
+                        answer(finishers, flush_now(&pipe.wal))
+                    }
+                },
+                // Shutting down: no syncer to come back.
+                None => answer(o.finishers, flush_now(&pipe.wal)),
+            },
+        }
+        if pipe.wal_long.swap(false, Ordering::Relaxed) {
             // The checkpoint thread has copied nearly all of the log; copying the rest here,
             // between transactions, lets the next one start the log over.
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                 tracing::warn!(error = %e, "checkpoint failed");
             }
         }
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let mut finishers = Vec::with_capacity(batch.len());
-        let result = run_batch(&conn, batch, &mut finishers);
-        if let Err(e) = &result {
-            tracing::error!(error = %e, jobs = finishers.len(), "write transaction failed");
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        let result = result.map_err(|e| e.to_string());
-        for finish in finishers {
-            finish(result.clone());
-        }
     }
 }
 
-fn run_batch(
+/// Runs one job in the open transaction (beginning one if needed), inside its own savepoint.
+fn run_job(
     conn: &Connection,
-    jobs: Vec<Job>,
-    finishers: &mut Vec<Finisher>,
+    open: &mut Option<Open>,
+    sync: Sync,
+    job: Work,
 ) -> rusqlite::Result<()> {
-    // In WAL mode, `synchronous = NORMAL` commits without fsync; `FULL` fsyncs the log, and with
-    // it every lazy batch committed before.
-    let durable = jobs.iter().any(|(sync, _)| *sync == Sync::Durable);
-    conn.pragma_update(None, "synchronous", if durable { "full" } else { "normal" })?;
-    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-    for (_, job) in jobs {
-        conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-        let (ok, finish) = job(conn);
-        finishers.push(finish);
-        if !ok {
-            conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
-        }
-        conn.prepare_cached("RELEASE job")?.execute([])?;
+    if open.is_none() {
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        *open = Some(Open::default());
     }
-    conn.prepare_cached("COMMIT")?.execute([])?;
+    let o = open.as_mut().expect("open");
+    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
+    let (ok, finish) = job(conn);
+    o.finishers.push(finish);
+    o.durable |= sync == Sync::Durable;
+    if !ok {
+        conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+    }
+    conn.prepare_cached("RELEASE job")?.execute([])?;
     Ok(())
+}
+
+/// The open transaction failed: undone, and every job in it answered with the error.
+fn fail(conn: &Connection, open: &mut Option<Open>, e: &rusqlite::Error) {
+    let finishers = open.take().map(|o| o.finishers).unwrap_or_default();
+    tracing::error!(error = %e, jobs = finishers.len(), "write transaction failed");
+    let _ = conn.execute_batch("ROLLBACK");
+    answer(finishers, Err(e.to_string()));
+}
+
+fn answer(finishers: Vec<Finisher>, result: std::result::Result<(), String>) {
+    for finish in finishers {
+        finish(result.clone());
+    }
+}
+
+/// Flushes the write-ahead log for every commit handed over before the flush began, tells the
+/// writer, then answers their jobs: one flush for all the commits that came meanwhile.
+fn sync_loop(wal: &Path, flushes: std_mpsc::Receiver<Flush>) {
+    let mut file: Option<File> = None;
+    while let Ok((mut waiting, notify)) = flushes.recv() {
+        let mut notifiers = vec![notify];
+        while let Ok((more, n)) = flushes.try_recv() {
+            waiting.extend(more);
+            notifiers.push(n);
+        }
+        let flushed = flush(wal, &mut file);
+        if flushed.is_err() {
+            // Open it afresh next time.
+            file = None;
+        }
+        for n in notifiers {
+            let _ = n.send(Msg::Synced);
+        }
+        answer(waiting, flushed);
+    }
+}
+
+fn flush(wal: &Path, file: &mut Option<File>) -> std::result::Result<(), String> {
+    let result = (|| {
+        if file.is_none() {
+            *file = Some(File::open(wal)?);
+        }
+        file.as_ref().expect("opened").sync_data()
+    })();
+    result.map_err(|e| {
+        tracing::error!(error = %e, wal = %wal.display(), "cannot flush the write-ahead log");
+        format!("cannot flush the write-ahead log: {e}")
+    })
+}
+
+/// A flush on the writer's own thread, when the syncer is gone.
+fn flush_now(wal: &Path) -> std::result::Result<(), String> {
+    flush(wal, &mut None)
 }
