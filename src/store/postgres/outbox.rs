@@ -101,33 +101,39 @@ pub async fn form_batch(
     batch_id: &str,
     members: &[(i64, i64)],
 ) -> Result<Vec<i64>> {
-    let mut joined = Vec::with_capacity(members.len());
-    for &(seq, attempt) in members {
-        let n = if joined.is_empty() {
-            sqlx::query(
-                "UPDATE deliveries SET batch_id = $1 WHERE seq = $2 AND attempts = $3 AND state = 'ready'",
-            )
-            .bind(batch_id)
-            .bind(seq)
-            .bind(attempt)
-            .execute(&mut *conn)
-            .await?
-        } else {
-            sqlx::query(
-                "UPDATE deliveries SET batch_id = $1, next_attempt_at = $2, leased = false
-                 WHERE seq = $3 AND attempts = $4 AND state = 'ready'",
-            )
-            .bind(batch_id)
-            .bind(PARKED.0)
-            .bind(seq)
-            .bind(attempt)
-            .execute(&mut *conn)
-            .await?
-        };
-        if n.rows_affected() == 1 {
-            joined.push(seq);
-        }
+    let Some(&(leader, _)) = members.first() else {
+        return Ok(Vec::new());
+    };
+    let seqs: Vec<i64> = members.iter().map(|m| m.0).collect();
+    let attempts: Vec<i64> = members.iter().map(|m| m.1).collect();
+    let mut joined: Vec<i64> = sqlx::query_scalar(
+        "UPDATE deliveries d SET batch_id = $1,
+                next_attempt_at = CASE WHEN d.seq = $2 THEN d.next_attempt_at ELSE $3 END,
+                leased = CASE WHEN d.seq = $2 THEN d.leased ELSE false END
+           FROM unnest($4::bigint[], $5::bigint[]) AS m(seq, attempt)
+          WHERE d.seq = m.seq AND d.attempts = m.attempt AND d.state = 'ready'
+         RETURNING d.seq",
+    )
+    .bind(batch_id)
+    .bind(leader)
+    .bind(PARKED.0)
+    .bind(&seqs)
+    .bind(&attempts)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !joined.contains(&leader) && !joined.is_empty() {
+        // The leader's lease was lost: no batch. The others are let go, claimable at once.
+        sqlx::query(
+            "UPDATE deliveries SET batch_id = NULL, next_attempt_at = 0, leased = false
+             WHERE seq = ANY($1) AND batch_id = $2",
+        )
+        .bind(&joined)
+        .bind(batch_id)
+        .execute(&mut *conn)
+        .await?;
+        return Ok(Vec::new());
     }
+    joined.sort_unstable();
     Ok(joined)
 }
 
@@ -144,33 +150,72 @@ pub fn settled_lanes(outcomes: &[Outcome]) -> impl Iterator<Item = &str> {
 /// Answers whether a lane moved on (other processes may have work). The transaction holds the
 /// locks of [`settled_lanes`].
 pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis) -> Result<bool> {
-    let mut moved = false;
-    for o in outcomes {
+    // One statement records every attempt and applies every consequence (fenced by attempt
+    // number); then each settled lane moves on.
+    let mut outcomes = outcomes;
+    outcomes.sort_by_key(|o| (o.claimed.seq, o.attempt.n));
+    outcomes.dedup_by_key(|o| (o.claimed.seq, o.attempt.n));
+    let n = outcomes.len();
+    let (mut seq, mut num, mut at, mut status) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut duration, mut error, mut answer) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut state, mut next, mut attempt) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for o in &outcomes {
         let a = &o.attempt;
-        let (state, next) = match o.next {
+        let (s, t) = match o.next {
             NextStep::Delivered => ("delivered", now),
             NextStep::Failed => ("failed", now),
-            NextStep::RetryAt(at) => ("ready", at),
+            NextStep::RetryAt(t) => ("ready", t),
         };
-        // The attempt's record and its consequence in one statement.
-        let changed = sqlx::query(
-            "WITH recorded AS (
-                 INSERT INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (delivery_seq, n) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code,
-                    duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error, response_body = EXCLUDED.response_body)
-             UPDATE deliveries SET state = $8, next_attempt_at = $9, leased = false
-             WHERE seq = $1 AND attempts = $10 AND state = 'ready'",
-        )
-        .bind(o.claimed.seq).bind(a.n).bind(a.at.0).bind(a.status_code.map(i64::from))
-        .bind(a.duration_ms).bind(&a.error).bind(&a.response_body)
-        .bind(state).bind(next.0).bind(o.claimed.attempt)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if changed == 1 && state != "ready" {
-            moved |= promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now).await?;
-        }
+        seq.push(o.claimed.seq);
+        num.push(a.n);
+        at.push(a.at.0);
+        status.push(a.status_code.map(i64::from));
+        duration.push(a.duration_ms);
+        error.push(a.error.clone());
+        answer.push(a.response_body.clone());
+        state.push(s);
+        next.push(t.0);
+        attempt.push(o.claimed.attempt);
+    }
+    let changed: Vec<(i64, String)> = sqlx::query_as(
+        "WITH o AS (
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                                  $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+                 AS o(seq, n, at, status_code, duration_ms, error, response_body, state, next_at, attempt)),
+         recorded AS (
+             INSERT INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
+             SELECT seq, n, at, status_code, duration_ms, error, response_body FROM o
+             ON CONFLICT (delivery_seq, n) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code,
+                duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error, response_body = EXCLUDED.response_body)
+         UPDATE deliveries d SET state = o.state, next_attempt_at = o.next_at, leased = false
+           FROM o WHERE d.seq = o.seq AND d.attempts = o.attempt AND d.state = 'ready'
+         RETURNING d.seq, d.state",
+    )
+    .bind(&seq).bind(&num).bind(&at).bind(&status).bind(&duration).bind(&error).bind(&answer)
+    .bind(&state).bind(&next).bind(&attempt)
+    .fetch_all(&mut *conn)
+    .await?;
+    let settled: std::collections::HashSet<i64> = changed
+        .into_iter()
+        .filter(|(_, state)| state != "ready")
+        .map(|(seq, _)| seq)
+        .collect();
+    let mut moved = false;
+    for o in outcomes.iter().filter(|o| settled.contains(&o.claimed.seq)) {
+        moved |= promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now).await?;
     }
     Ok(moved)
 }
