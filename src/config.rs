@@ -86,20 +86,41 @@ pub struct ServeArgs {
     /// Proxies whose `X-Forwarded-For` gives the visitor's address (comma-separated IPs).
     #[arg(long, env = "PALAVER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
+    /// A PEM file of certificates to trust for HTTPS webhooks, beside the system's roots and
+    /// Mozilla's (for receivers behind an internal certificate authority).
+    #[arg(long, env = "PALAVER_CA_CERTS")]
+    pub ca_certs: Option<std::path::PathBuf>,
     /// Seconds to wait for in-flight requests and deliveries on shutdown.
     #[arg(long, env = "PALAVER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 }
 
 impl ServeArgs {
-    pub fn delivery(&self) -> DeliveryConfig {
-        DeliveryConfig {
+    /// How to deliver; fails when `--ca-certs` cannot be read or holds no certificate.
+    pub fn delivery(&self) -> anyhow::Result<DeliveryConfig> {
+        let ca_certs = match &self.ca_certs {
+            None => Vec::new(),
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read --ca-certs {}: {e}", path.display())
+                })?;
+                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    anyhow::anyhow!("--ca-certs {} is not PEM certificates: {e}", path.display())
+                })?;
+                if certs.is_empty() {
+                    anyhow::bail!("--ca-certs {} holds no certificate", path.display());
+                }
+                certs
+            }
+        };
+        Ok(DeliveryConfig {
             schedule: self.retry_schedule.clone().unwrap_or_default(),
             timeout: self.delivery_timeout,
             connect_timeout: self.delivery_timeout.min(Duration::from_secs(5)),
             allow_private: self.allow_private_destinations,
             concurrency: self.delivery_concurrency as usize,
-        }
+            ca_certs,
+        })
     }
 }
 
@@ -118,5 +139,41 @@ impl ApiKey {
             .ok()
             .filter(|k| !k.trim().is_empty())
             .map(|k| ApiKey(k.trim().to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["palaver", "serve"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).expect("parses").command {
+            CommandLine::Serve(s) => s,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ca_certs_must_be_readable_pem_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let err = serve(&["--ca-certs", missing.to_str().unwrap()])
+            .delivery()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read --ca-certs"), "{err}");
+
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = serve(&["--ca-certs", empty.to_str().unwrap()])
+            .delivery()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--ca-certs"), "{err}");
+
+        assert!(serve(&[]).delivery().unwrap().ca_certs.is_empty());
     }
 }

@@ -24,6 +24,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let delivery = args.delivery()?;
     std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
         format!(
             "cannot create the data dir {}",
@@ -50,7 +51,7 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_all.send(true);
     };
-    let deliverer = Deliverer::start(store.clone(), args.delivery(), stop_rx.clone());
+    let deliverer = Deliverer::start(store.clone(), delivery, stop_rx.clone());
     let recoverer = Recoverer::start(store.clone(), stop_rx.clone());
     tokio::spawn(prune_answers(store.clone()));
     let state = AppState {

@@ -20,6 +20,8 @@ pub struct DeliveryConfig {
     pub allow_private: bool,
     /// Most attempts in flight at once.
     pub concurrency: usize,
+    /// Certificates trusted for HTTPS beside the system's and Mozilla's roots.
+    pub ca_certs: Vec<reqwest::Certificate>,
 }
 
 impl Default for DeliveryConfig {
@@ -30,6 +32,7 @@ impl Default for DeliveryConfig {
             connect_timeout: Duration::from_secs(5),
             allow_private: false,
             concurrency: 256,
+            ca_certs: Vec::new(),
         }
     }
 }
@@ -53,7 +56,7 @@ impl Deliverer {
         config: DeliveryConfig,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .user_agent(concat!("Palaver/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
@@ -61,9 +64,11 @@ impl Deliverer {
             .dns_resolver(Arc::new(GuardedResolver {
                 allow_private: config.allow_private,
             }))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .expect("the HTTP client builds");
+            .pool_idle_timeout(Duration::from_secs(60));
+        for cert in &config.ca_certs {
+            client = client.add_root_certificate(cert.clone());
+        }
+        let client = client.build().expect("the HTTP client builds");
         let dispatcher = tokio::spawn(dispatch(store, config, client, shutdown));
         Deliverer { dispatcher }
     }

@@ -35,4 +35,5 @@ mod multiprocess;
 mod ordering;
 mod scene;
 mod seed;
+mod tls;
 mod webhooks_admin;
