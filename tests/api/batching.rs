@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::checks::check_request;
 use crate::fixtures::named;
 use crate::helpers::TestApp;
+use crate::ordering::chat_n;
 use crate::payload::texts;
 use crate::receiver::{Received, Receiver, Reply};
 use crate::stores::{TestStore, on_every_store};
@@ -70,22 +71,7 @@ async fn a_batching_endpoint_gets_events_together_each_channel_in_order(store: T
         .await;
 
     let tasks: Vec<_> = (0..VISITORS)
-        .map(|n| {
-            let app = app.clone();
-            tokio::spawn(async move {
-                let v = app
-                    .visitor_start(named(&format!("Visitor {n}")), None)
-                    .await;
-                let mut acked = Vec::new();
-                for i in 0..MESSAGES {
-                    let text = format!("v{n} m{i}");
-                    app.visitor_message(&v.token, &v.conversation_id, &text)
-                        .await;
-                    acked.push(text);
-                }
-                (v.visitor_id, acked)
-            })
-        })
+        .map(|n| tokio::spawn(chat_n(app.clone(), n, MESSAGES)))
         .collect();
     let mut acked = HashMap::new();
     for task in tasks {

@@ -20,11 +20,17 @@ const MESSAGES: usize = 10;
 /// One visitor: starts, then writes `MESSAGES` messages one after the other. Returns its
 /// visitorId and its texts in acknowledgement order.
 async fn chat(app: Arc<TestApp>, n: usize) -> (String, Vec<String>) {
+    chat_n(app, n, MESSAGES).await
+}
+
+/// Visitor `n` starts, then writes `messages` messages one after the other. Returns its
+/// visitorId and its texts in acknowledgement order.
+pub async fn chat_n(app: Arc<TestApp>, n: usize, messages: usize) -> (String, Vec<String>) {
     let v = app
         .visitor_start(named(&format!("Visitor {n}")), None)
         .await;
     let mut acked = Vec::new();
-    for i in 0..MESSAGES {
+    for i in 0..messages {
         let text = format!("v{n} m{i}");
         app.visitor_message(&v.token, &v.conversation_id, &text)
             .await;
