@@ -21,6 +21,7 @@ mod teams;
 
 mod auth;
 mod batching;
+mod bench;
 mod conversation;
 mod crash;
 mod cross_process;
