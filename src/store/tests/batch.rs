@@ -73,4 +73,15 @@ async fn a_batch_is_claimed_and_settled_as_one(f: Fixture) {
         (next[0].body.as_str(), next[0].batch_id.as_deref()),
         ("[v1 again]", None)
     );
+    // Redelivered, a member leaves its batch: it goes alone, under its own id.
+    f.store
+        .redeliver(again[1].seq, Millis(22_000))
+        .await
+        .unwrap();
+    let alone = f.claim_at(23_000).await;
+    assert_eq!(alone.len(), 1);
+    assert_eq!(
+        (alone[0].seq, alone[0].batch_id.as_deref()),
+        (again[1].seq, None)
+    );
 }
