@@ -213,6 +213,20 @@ pub struct Claimed {
     pub batch_id: Option<String>,
 }
 
+/// The secrets that sign a delivery at `now`: the endpoint's, and the one before the last
+/// rotation while it is still honoured.
+pub fn signing_secrets(
+    secret: String,
+    previous: Option<String>,
+    previous_until: Option<i64>,
+    now: Millis,
+) -> Vec<String> {
+    match (previous, previous_until) {
+        (Some(prev), Some(until)) if until > now.0 => vec![secret, prev],
+        _ => vec![secret],
+    }
+}
+
 /// What became of an attempt.
 #[derive(Clone, Debug)]
 pub struct Outcome {

@@ -2,7 +2,7 @@
 //! outcomes, lane promotion under the lane lock, redelivery and recovery.
 
 use super::super::rows::Columns;
-use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result};
+use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result, signing_secrets};
 use super::commit::lock_lane;
 use crate::domain::Millis;
 use sqlx::{PgConnection, Row};
@@ -71,14 +71,12 @@ const CLAIMED_COLUMNS: &str =
     e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id";
 
 fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Claimed {
-    let mut secrets = vec![r.text("secret")];
-    if let (Some(prev), Some(until)) = (
+    let secrets = signing_secrets(
+        r.text("secret"),
         r.opt_text("previous_secret"),
         r.opt_int("previous_secret_until"),
-    ) && until > now.0
-    {
-        secrets.push(prev);
-    }
+        now,
+    );
     Claimed {
         seq: r.int("seq"),
         id: r.text("id"),

@@ -1,7 +1,9 @@
 //! Applying a chat [`Commit`]: the new state, its events and one delivery per subscribed
 //! endpoint, in the writer's transaction.
 
-use super::super::{Claimed, Commit, Committed, ConflictKind, Result, Step, StoreError};
+use super::super::{
+    Claimed, Commit, Committed, ConflictKind, Result, Step, StoreError, signing_secrets,
+};
 use crate::domain::Millis;
 use rusqlite::{Connection, ErrorCode, params};
 
@@ -198,12 +200,12 @@ fn fan_out(
         ])?;
         done.deliveries += 1;
         if leased {
-            let mut secrets = vec![t.secret];
-            if let (Some(prev), Some(until)) = (t.previous_secret, t.previous_secret_until)
-                && until > event.at.0
-            {
-                secrets.push(prev);
-            }
+            let secrets = signing_secrets(
+                t.secret,
+                t.previous_secret,
+                t.previous_secret_until,
+                event.at,
+            );
             done.handed_off.push(Claimed {
                 seq: conn.last_insert_rowid(),
                 id,

@@ -1,7 +1,7 @@
 //! The outbox's writes: claims under a lease, fenced outcomes, lane promotion, redelivery and
 //! recovery. Every function runs in the writer's transaction.
 
-use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result};
+use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result, signing_secrets};
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -60,12 +60,7 @@ const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d
     WHERE ";
 
 fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Result<Claimed> {
-    let mut secrets = vec![r.get::<_, String>(7)?];
-    if let (Some(prev), Some(until)) = (r.get::<_, Option<String>>(8)?, r.get::<_, Option<i64>>(9)?)
-        && until > now.0
-    {
-        secrets.push(prev);
-    }
+    let secrets = signing_secrets(r.get(7)?, r.get(8)?, r.get(9)?, now);
     Ok(Claimed {
         seq: r.get(0)?,
         id: r.get(1)?,
