@@ -3,7 +3,7 @@
 use super::state::{ConversationState, VisitorState, view};
 use crate::domain::payload::EventContext;
 use crate::domain::{ConversationStatus, EventName, Millis, Transcript, new_id};
-use crate::store::{ConversationRecord, MessageRecord, Step};
+use crate::store::{ConversationRecord, MessageRecord, Step, TranscriptCut};
 
 /// Collects a command's steps; `state` is changed as the commit will change the stored rows.
 pub struct Planner<'a> {
@@ -110,7 +110,7 @@ impl<'a> Planner<'a> {
             .conversation
             .as_ref()
             .expect("events belong to a conversation");
-        let object = EventContext {
+        let body = EventContext {
             event,
             created_at: self.now,
             channel_name: &v.channel_name,
@@ -120,18 +120,18 @@ impl<'a> Planner<'a> {
             agent: c.record.agent.as_deref(),
             transcript: &c.transcript,
         }
-        .render();
-        let mut body = String::with_capacity(object.len() + 2);
-        body.push('[');
-        body.push_str(&object);
-        body.push(']');
+        .body();
         self.steps.push(Step::InsertEvent {
             id: new_id("evt_"),
             conversation_seq: seq(c.record.seq),
             name: event.as_str(),
             bit: event.bit(),
             lane: v.id.clone(),
-            body,
+            body: body.text,
+            transcript: Some(TranscriptCut {
+                head_len: body.head_len,
+                messages: body.transcript_len as i64,
+            }),
             at: self.now,
         });
     }

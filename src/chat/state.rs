@@ -36,12 +36,7 @@ impl ConversationState {
 
 /// How a stored message shows in the payload.
 pub fn view(m: &MessageRecord) -> MessageView {
-    MessageView {
-        user_name: m.user_name.clone(),
-        user_picture: m.user_picture.clone(),
-        created_at: m.created_at.iso(),
-        text: m.text.clone(),
-    }
+    m.into()
 }
 
 /// An agent's author name and picture from their stored profile.

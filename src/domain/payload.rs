@@ -93,6 +93,38 @@ impl Transcript {
     }
 }
 
+/// A request body: a JSON array holding one event object.
+///
+/// Everything after [`head_len`](Self::head_len) bytes is the transcript and the closing
+/// brackets, so the store keeps only the head and the transcript's length, and rebuilds the rest
+/// from the conversation's messages with [`assemble`]: an event of a 2,000-message conversation
+/// takes a few hundred bytes on disk instead of the whole transcript again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventBody {
+    pub text: String,
+    /// Where the transcript starts (just inside the `message` string).
+    pub head_len: usize,
+    /// The transcript's length in messages.
+    pub transcript_len: usize,
+}
+
+/// A body from its head (see [`EventBody`]) and the transcript it was rendered with: the same
+/// bytes, byte for byte.
+pub fn assemble(head: &str, transcript: &Transcript) -> String {
+    let mut out = String::with_capacity(head.len() + transcript.rendered_len() + 20);
+    out.push_str(head);
+    push_tail(&mut out, transcript);
+    out
+}
+
+/// What follows the head: the transcript's two fields and the closing brackets.
+fn push_tail(out: &mut String, t: &Transcript) {
+    out.push_str(&t.message);
+    out.push_str("\",\"messages\":[");
+    out.push_str(&t.messages);
+    out.push_str("]}]");
+}
+
 /// JSON-escapes `s` (without quotes) onto `out`.
 fn push_escaped(out: &mut String, s: &str) {
     let quoted = serde_json::to_string(s).expect("a string serializes");
@@ -115,13 +147,19 @@ pub struct EventContext<'a> {
 impl EventContext<'_> {
     /// The event object as compact JSON, keys in the seed's order.
     pub fn render(&self) -> String {
+        let body = self.body().text;
+        body[1..body.len() - 1].to_string()
+    }
+
+    /// The request body: `[` the event object `]`.
+    pub fn body(&self) -> EventBody {
         let identity = serde_json::to_string(self.identity).expect("identity serializes");
         let agent = self.agent.unwrap_or("null");
         let t = self.transcript;
         let mut out = String::with_capacity(
             200 + identity.len() + agent.len() + t.rendered_len() + self.visitor_name.len() * 2,
         );
-        out.push_str("{\"event\":\"");
+        out.push_str("[{\"event\":\"");
         out.push_str(self.event.as_str());
         out.push_str("\",\"createdAt\":\"");
         out.push_str(&self.created_at.iso());
@@ -136,11 +174,13 @@ impl EventContext<'_> {
         out.push_str(",\"agent\":");
         out.push_str(agent);
         out.push_str(",\"message\":\"");
-        out.push_str(&t.message);
-        out.push_str("\",\"messages\":[");
-        out.push_str(&t.messages);
-        out.push_str("]}");
-        out
+        let head_len = out.len();
+        push_tail(&mut out, t);
+        EventBody {
+            text: out,
+            head_len,
+            transcript_len: t.len(),
+        }
     }
 }
 

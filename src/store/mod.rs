@@ -1,6 +1,7 @@
 //! All SQL. One small [`Store`] trait; the embedded SQLite implementation behind it (PostgreSQL
 //! is the next backend), each with its own migrations folder.
 
+pub mod bodies;
 mod handoff;
 mod model;
 pub mod postgres;
@@ -9,6 +10,7 @@ mod shared_reads;
 pub mod sqlite;
 pub mod testdb;
 
+pub use bodies::TranscriptCut;
 pub use handoff::Handoff;
 pub use model::*;
 

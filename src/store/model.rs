@@ -148,6 +148,9 @@ pub enum Step {
         /// The delivery lane: per-channel order is kept within it.
         lane: String,
         body: String,
+        /// For a chat event: the body is stored as its head and the transcript's length, and
+        /// rebuilt from the conversation's messages when read (see [`super::bodies`]).
+        transcript: Option<super::TranscriptCut>,
         at: Millis,
     },
     SaveAnswer {

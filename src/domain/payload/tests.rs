@@ -95,10 +95,17 @@ proptest! {
             t.push(&MessageView { user_name: name.clone(), user_picture: String::new(), created_at: Millis(i as i64).iso(), text: text.clone() });
         }
         let identity = Identity { name: name.clone(), ..Identity::default() };
-        let rendered = EventContext {
+        let ctx = EventContext {
             event: EventName::MessageVisitor, created_at: Millis(0), channel_name: "z-x",
             visitor_name: &name, visitor_id: "x", identity: &identity, agent: None, transcript: &t,
-        }.render();
+        };
+        let rendered = ctx.render();
+        // The stored form (head + transcript length) rebuilds the same bytes.
+        let body = ctx.body();
+        prop_assert_eq!(&body.text, &format!("[{rendered}]"));
+        prop_assert_eq!(body.transcript_len, texts.len());
+        prop_assert!(body.text[..body.head_len].ends_with("\"message\":\""));
+        prop_assert_eq!(assemble(&body.text[..body.head_len], &t), body.text.clone());
         let v: Value = serde_json::from_str(&rendered).unwrap();
         let expected: Vec<String> = texts.iter().map(|x| format!("{name}: {x}")).collect();
         prop_assert_eq!(v["message"].as_str().unwrap(), expected.join("\n"));

@@ -179,18 +179,23 @@ async fn apply_step(
             bit,
             lane,
             body,
+            transcript,
             at,
         } => {
             let conversation = conversation_seq.or(done.conversation_seq);
             done.conversation_seq = conversation;
+            let (stored, transcript_len) = match transcript {
+                Some(cut) => (&body[..cut.head_len], Some(cut.messages)),
+                None => (body.as_str(), None),
+            };
             // The event and its fan-out in one statement: one delivery per enabled endpoint
             // subscribed to it, `ready` when its lane is free, else `waiting`. The lane is
             // locked since the transaction began, so this statement's snapshot is current.
             let suffix = id.strip_prefix("evt_").unwrap_or(&id);
             done.deliveries += sqlx::query(
                 "WITH ev AS (
-                     INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq)
+                     INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len)
+                     VALUES ($1, $2, $3, $4, $5, $6, $10) RETURNING seq)
                  INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
                  SELECT 'msg_' || $7 || substr(md5(random()::text), 1, 6), e.seq, ev.seq, $8,
                         CASE WHEN EXISTS (SELECT 1 FROM deliveries d
@@ -200,8 +205,8 @@ async fn apply_step(
                         $5, $5
                  FROM ev, endpoints e WHERE e.team_seq = $2 AND e.enabled AND (e.events & $9) <> 0",
             )
-            .bind(&id).bind(team).bind(conversation).bind(name).bind(at.0).bind(body)
-            .bind(suffix).bind(&lane).bind(bit)
+            .bind(&id).bind(team).bind(conversation).bind(name).bind(at.0).bind(stored)
+            .bind(suffix).bind(&lane).bind(bit).bind(transcript_len)
             .execute(&mut *conn)
             .await?
             .rows_affected();

@@ -1,8 +1,12 @@
 //! The outbox on PostgreSQL: claims with `FOR UPDATE SKIP LOCKED` under a lease, fenced
 //! outcomes, lane promotion under the lane lock, redelivery and recovery.
 
-use super::super::rows::Columns;
-use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result, signing_secrets};
+use super::super::bodies::{self, Incomplete};
+use super::super::rows::{self, Columns};
+use super::super::{
+    Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
+};
+use std::collections::HashMap;
 use super::commit::lock_lane;
 use crate::domain::Millis;
 use sqlx::{PgConnection, Row};
@@ -32,12 +36,12 @@ pub async fn claim(
     .bind(limit as i64)
     .fetch_all(&mut *conn)
     .await?;
-    let mut deliveries: Vec<Claimed> = rows.iter().map(|r| claimed(r, now, lease_until)).collect();
+    let mut deliveries: Vec<Partial> = rows.iter().map(|r| claimed(r, now, lease_until)).collect();
     // A claimed row with a batch id leads its batch: its parked members come with it. Only the
     // holder of the leader's lease gets here, so no other process takes them meanwhile.
     let leaders: Vec<(String, i64)> = deliveries
         .iter()
-        .filter_map(|c| Some((c.batch_id.clone()?, c.seq)))
+        .filter_map(|(c, _)| Some((c.batch_id.clone()?, c.seq)))
         .collect();
     for (batch_id, leader) in leaders {
         let rows = sqlx::query(&format!(
@@ -51,8 +55,8 @@ pub async fn claim(
         .bind(leader)
         .fetch_all(&mut *conn)
         .await?;
-        let mut members: Vec<Claimed> = rows.iter().map(|r| claimed(r, now, lease_until)).collect();
-        members.sort_by_key(|c| c.seq);
+        let mut members: Vec<Partial> = rows.iter().map(|r| claimed(r, now, lease_until)).collect();
+        members.sort_by_key(|(c, _)| c.seq);
         deliveries.extend(members);
     }
     let next_due: Option<i64> =
@@ -60,7 +64,7 @@ pub async fn claim(
             .fetch_one(&mut *conn)
             .await?;
     Ok(Claim {
-        deliveries,
+        deliveries: completed(conn, deliveries).await?,
         next_due: next_due.map(Millis),
     })
 }
@@ -68,16 +72,20 @@ pub async fn claim(
 /// What a worker needs to send a delivery, from `d`, `e` (its endpoint) and `ev` (its event).
 const CLAIMED_COLUMNS: &str =
     "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
-    e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id";
+    e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
+    ev.conversation_seq, ev.transcript_len";
 
-fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Claimed {
+/// A claimed delivery whose body may still be a head to complete (see [`completed`]).
+type Partial = (Claimed, Option<Incomplete>);
+
+fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Partial {
     let secrets = signing_secrets(
         r.text("secret"),
         r.opt_text("previous_secret"),
         r.opt_int("previous_secret_until"),
         now,
     );
-    Claimed {
+    let claimed = Claimed {
         seq: r.int("seq"),
         id: r.text("id"),
         endpoint_seq: r.int("endpoint_seq"),
@@ -90,7 +98,41 @@ fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Claim
         body: r.text("body"),
         batch_size: r.int("batch_size"),
         batch_id: r.opt_text("batch_id"),
+    };
+    let inc = Incomplete::of(r.opt_int("conversation_seq"), r.opt_int("transcript_len"));
+    (claimed, inc)
+}
+
+/// The claimed deliveries with their bodies complete: the transcripts of the chat events among
+/// them rebuilt from their conversations' messages (see [`crate::store::bodies`]), read in one
+/// statement.
+async fn completed(conn: &mut PgConnection, mut partial: Vec<Partial>) -> Result<Vec<Claimed>> {
+    let wanted = bodies::wanted(partial.iter().map(|(_, inc)| inc));
+    if !wanted.is_empty() {
+        let (conversations, counts): (Vec<i64>, Vec<i64>) = wanted.into_iter().unzip();
+        let rows = sqlx::query(
+            "SELECT m.* FROM unnest($1::bigint[], $2::bigint[]) AS w(conversation_seq, n)
+             CROSS JOIN LATERAL (SELECT * FROM messages WHERE conversation_seq = w.conversation_seq
+                                 ORDER BY seq LIMIT w.n) m
+             ORDER BY m.conversation_seq, m.seq",
+        )
+        .bind(&conversations)
+        .bind(&counts)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut messages: HashMap<i64, Vec<MessageRecord>> = HashMap::new();
+        for r in &rows {
+            messages
+                .entry(r.int("conversation_seq"))
+                .or_default()
+                .push(rows::message(r));
+        }
+        bodies::complete(
+            partial.iter_mut().map(|(c, inc)| (&mut c.body, *inc)).collect(),
+            &messages,
+        )?;
     }
+    Ok(partial.into_iter().map(|(c, _)| c).collect())
 }
 
 /// See [`crate::store::Outbox::form_batch`].

@@ -114,14 +114,20 @@ fn apply_step(
             bit,
             lane,
             body,
+            transcript,
             at,
         } => {
             let conversation = conversation_seq.or(done.conversation_seq);
             done.conversation_seq = conversation;
+            let (stored, transcript_len) = match transcript {
+                Some(cut) => (&body[..cut.head_len], Some(cut.messages)),
+                None => (body.as_str(), None),
+            };
             conn.prepare_cached(
-                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )?
-            .execute(params![&id, team, conversation, name, at.0, &body])?;
+            .execute(params![&id, team, conversation, name, at.0, stored, transcript_len])?;
             let event = Event {
                 seq: conn.last_insert_rowid(),
                 id: &id,

@@ -1,7 +1,11 @@
 //! The outbox's writes: claims under a lease, fenced outcomes, lane promotion, redelivery and
 //! recovery. Every function runs in the writer's transaction.
 
-use super::super::{Claim, Claimed, Endpoint, NextStep, Outcome, PARKED, Result, signing_secrets};
+use super::super::bodies::{self, Incomplete};
+use super::super::{
+    Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
+};
+use std::collections::HashMap;
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -25,7 +29,7 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
     // A claimed row with a batch id leads its batch: its parked members come with it.
     let leaders: Vec<(String, i64)> = claimed
         .iter()
-        .filter_map(|c| Some((c.batch_id.clone()?, c.seq)))
+        .filter_map(|(c, _)| Some((c.batch_id.clone()?, c.seq)))
         .collect();
     for (batch_id, leader) in leaders {
         let members: Vec<i64> = conn
@@ -48,20 +52,24 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
         .query_row([], |r| r.get::<_, Option<i64>>(0))?
         .map(Millis);
     Ok(Claim {
-        deliveries: claimed,
+        deliveries: completed(conn, claimed)?,
         next_due,
     })
 }
 
 /// What a worker needs to send a delivery; `{}` is the condition on `d`.
 const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
-        e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id
+        e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
+        ev.conversation_seq, ev.transcript_len
     FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
     WHERE ";
 
-fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Result<Claimed> {
+/// A claimed delivery whose body may still be a head to complete (see [`completed`]).
+type Partial = (Claimed, Option<Incomplete>);
+
+fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Result<Partial> {
     let secrets = signing_secrets(r.get(7)?, r.get(8)?, r.get(9)?, now);
-    Ok(Claimed {
+    let claimed = Claimed {
         seq: r.get(0)?,
         id: r.get(1)?,
         endpoint_seq: r.get(2)?,
@@ -74,15 +82,59 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
         body: r.get(10)?,
         batch_size: r.get(11)?,
         batch_id: r.get(12)?,
-    })
+    };
+    Ok((claimed, Incomplete::of(r.get(13)?, r.get(14)?)))
 }
 
 /// What a worker needs to send the claimed delivery `seq`.
-fn details(conn: &Connection, seq: i64, now: Millis, lease_until: Millis) -> Result<Claimed> {
+fn details(conn: &Connection, seq: i64, now: Millis, lease_until: Millis) -> Result<Partial> {
     let sql = format!("{DETAILS}d.seq = ?");
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([seq], |r| claimed(r, now, lease_until))?)
+}
+
+/// The claimed deliveries with their bodies complete: the transcripts of the chat events among
+/// them rebuilt from their conversations' messages (see [`crate::store::bodies`]).
+fn completed(conn: &Connection, mut partial: Vec<Partial>) -> Result<Vec<Claimed>> {
+    let wanted = bodies::wanted(partial.iter().map(|(_, inc)| inc));
+    if !wanted.is_empty() {
+        let messages = first_messages(conn, &wanted)?;
+        bodies::complete(
+            partial.iter_mut().map(|(c, inc)| (&mut c.body, *inc)).collect(),
+            &messages,
+        )?;
+    }
+    Ok(partial.into_iter().map(|(c, _)| c).collect())
+}
+
+/// The first `n` messages of each conversation of `wanted` (conversation, n), in order.
+fn first_messages(
+    conn: &Connection,
+    wanted: &[(i64, i64)],
+) -> Result<HashMap<i64, Vec<MessageRecord>>> {
+    let mut select = conn.prepare_cached(
+        "SELECT seq, id, agent_id, user_name, user_picture, text, created_at FROM messages
+         WHERE conversation_seq = ? ORDER BY seq LIMIT ?",
+    )?;
+    let mut out = HashMap::with_capacity(wanted.len());
+    for &(conversation, n) in wanted {
+        let messages = select
+            .query_map(params![conversation, n], |r| {
+                Ok(MessageRecord {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    agent_id: r.get(2)?,
+                    user_name: r.get(3)?,
+                    user_picture: r.get(4)?,
+                    text: r.get(5)?,
+                    created_at: Millis(r.get(6)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        out.insert(conversation, messages);
+    }
+    Ok(out)
 }
 
 /// Claims the ready deliveries among rows `first..=last` just written by this transaction, for
@@ -96,19 +148,19 @@ pub fn hand_off(
     lease_until: Millis,
 ) -> Result<Vec<Claimed>> {
     let sql = format!("{DETAILS}d.seq BETWEEN ?1 AND ?2 AND d.state = 'ready'");
-    let mut ready: Vec<Claimed> = conn
+    let mut ready: Vec<Partial> = conn
         .prepare_cached(&sql)?
         .query_map(params![first, last], |r| claimed(r, now, lease_until))?
         .collect::<rusqlite::Result<_>>()?;
     let mut lease = conn.prepare_cached(
         "UPDATE deliveries SET attempts = ?, tries = ?, next_attempt_at = ?, leased = 1 WHERE seq = ?",
     )?;
-    for c in &mut ready {
+    for (c, _) in &mut ready {
         c.attempt += 1;
         c.tries += 1;
         lease.execute(params![c.attempt, c.tries, lease_until.0, c.seq])?;
     }
-    Ok(ready)
+    completed(conn, ready)
 }
 
 /// What [`finish`] left for the workers.

@@ -110,6 +110,7 @@ impl Fixture {
             bit: name.bit(),
             lane: lane.into(),
             body: body.into(),
+            transcript: None,
             at: Millis(1000),
         };
         let c = Commit {
