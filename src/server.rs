@@ -84,6 +84,9 @@ pub async fn serve(
             "in-flight deliveries did not finish in {grace:?}; their leases will expire and they will be sent again"
         );
     }
+    if let Err(e) = store.close().await {
+        tracing::warn!(error = %e, "could not tidy the store at stop");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -139,7 +139,13 @@ mod tests {
     fn heads_complete_to_the_bodies_first_rendered() {
         let a: Vec<MessageRecord> = (1..=5).map(message).collect();
         let b: Vec<MessageRecord> = (10..=12).map(message).collect();
-        let originals = [body(&a, 3), body(&a, 0), body(&b, 3), body(&a, 5), body(&a, 3)];
+        let originals = [
+            body(&a, 3),
+            body(&a, 0),
+            body(&b, 3),
+            body(&a, 5),
+            body(&a, 3),
+        ];
         let incomplete = [
             Incomplete::of(Some(1), Some(3)),
             Incomplete::of(Some(1), Some(0)),
@@ -172,7 +178,13 @@ mod tests {
         let full = body(&a, 2);
         let mut head = full.text[..full.head_len].to_string();
         let messages = HashMap::from([(1, a[..1].to_vec())]);
-        let err = complete(vec![(&mut head, Incomplete::of(Some(1), Some(2)))], &messages);
-        assert!(matches!(err, Err(super::super::StoreError::Corrupt(_))), "{err:?}");
+        let err = complete(
+            vec![(&mut head, Incomplete::of(Some(1), Some(2)))],
+            &messages,
+        );
+        assert!(
+            matches!(err, Err(super::super::StoreError::Corrupt(_))),
+            "{err:?}"
+        );
     }
 }

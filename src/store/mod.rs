@@ -240,6 +240,12 @@ pub trait Outbox: Send + Sync {
 pub trait Store: Directory + Conversations + Outbox + Send + Sync + 'static {
     /// Store reachable (`/readyz`).
     async fn ping(&self) -> Result<()>;
+
+    /// At a clean stop, once nothing writes any more: leaves the store tidy (SQLite: the
+    /// write-ahead log copied into the database file and emptied).
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Opens the store a URL names: `postgres://…` (with a pool of at most `pool_size`

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::checks::check_request;
-use crate::fixtures::named;
+use crate::fixtures::{agent, named};
 use crate::helpers::{TestApp, WAIT};
 use crate::receiver::{Received, Receiver, Reply};
 use crate::stores::{TestStore, on_every_store};
@@ -14,6 +14,7 @@ on_every_store!(
     retries_after_500s_until_delivered,
     a_hanging_receiver_times_out_and_is_retried,
     exhausted_retries_fail_then_recover_and_redeliver,
+    bodies_read_back_are_the_bytes_first_sent,
 );
 
 /// The `attemptLog` of a delivery, asserting its numbering.
@@ -175,4 +176,71 @@ async fn exhausted_retries_fail_then_recover_and_redeliver(store: TestStore) {
     let five_delivered = |d: &Value| d["status"] == "delivered" && attempt_log(d).len() == 5;
     let what = "the redelivery to be logged as the fifth attempt";
     app.wait_delivery(&hook.id, &id, what, five_delivered).await;
+}
+
+/// The store keeps a chat event's body as its head and rebuilds the transcript from the
+/// conversation's messages when the body is read back: for a retry (a claim), for the deliveries
+/// waiting behind it in their lane (handed off as the lane moves on), and for the delivery log.
+/// Every one of them must be the bytes the first attempt sent.
+async fn bodies_read_back_are_the_bytes_first_sent(store: TestStore) {
+    const ROY: &str = "U0ROY";
+    let app = TestApp::builder(store)
+        .retry_schedule("300ms")
+        .spawn()
+        .await;
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::Status(500)]);
+    let hook = app.create_webhook(&receiver.url(), None).await;
+    app.put_agent(&agent(ROY, "Roy")).await.expect_status(201);
+    let texts = [
+        "Hi \"there\"\n",
+        "Hello \u{2713} <b>&amp;</b>",
+        "line1\nline2\t\\ \u{1F600}",
+    ];
+    let v = app
+        .visitor_start(named("D\u{e9}n \"holm\""), Some(texts[0]))
+        .await;
+    let c = &v.conversation_id;
+    app.join(c, ROY).await;
+    app.agent_message(c, ROY, texts[1]).await;
+    app.visitor_message(&v.token, c, texts[2]).await;
+    app.end(c, ROY).await;
+    let events = app.deliveries(&hook.id).await.len();
+    assert!(events >= 5, "start, join, two messages, end: {events}");
+
+    // The first event fails once; the others wait behind it in the visitor's lane.
+    let reqs = receiver.wait_for(events + 1, WAIT).await;
+    assert_same_delivery(&reqs[..2], &hook.secret);
+    let mut seen = 0;
+    for r in &reqs[1..] {
+        check_request(r, &hook.secret);
+        let sent: Value = serde_json::from_slice(&r.body).unwrap();
+        let event = &sent[0];
+        let messages = event["messages"].as_array().unwrap();
+        assert!(messages.len() >= seen, "transcripts only grow: {event}");
+        seen = messages.len();
+        let shown: Vec<&str> = messages
+            .iter()
+            .map(|m| m["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(shown, texts[..seen], "{event}");
+        let d = app
+            .wait_delivery_status(&hook.id, r.webhook_id(), "delivered")
+            .await;
+        assert_eq!(
+            d["payload"], sent,
+            "the delivery log shows the body as sent"
+        );
+    }
+    assert_eq!(
+        seen,
+        texts.len(),
+        "the last event carries the whole transcript"
+    );
+    let last: Value = serde_json::from_slice(&reqs[events].body).unwrap();
+    assert_eq!(last[0]["event"], "end");
+    assert_eq!(
+        last[0]["message"],
+        "D\u{e9}n \"holm\": Hi \"there\"\n\nRoy: Hello \u{2713} <b>&amp;</b>\nD\u{e9}n \"holm\": line1\nline2\t\\ \u{1F600}"
+    );
 }

@@ -36,14 +36,26 @@ async fn health_and_readiness_answer(store: TestStore) {
     }
 }
 
+/// A clean stop also leaves SQLite's write-ahead log empty: everything is in `palaver.db`.
 async fn sigterm_on_an_idle_server_exits_0(store: TestStore) {
+    let sqlite = matches!(store, TestStore::Sqlite);
     let app = TestApp::spawn(store).await;
+    app.visitor_start(named("Moss"), Some("Hello")).await;
+    let wal = app.data_dir().join("palaver.db-wal");
+    if sqlite {
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 0, "the running server writes through its log");
+    }
     let status = app.terminate(Duration::from_secs(5)).await;
     assert_eq!(
         status.code(),
         Some(0),
         "exit status after SIGTERM: {status}"
     );
+    if sqlite {
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(size, 0, "the log is copied and emptied at a clean stop");
+    }
 }
 
 /// A delivery in flight at SIGTERM is finished or handed back: after a restart it is sent

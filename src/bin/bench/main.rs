@@ -145,6 +145,8 @@ pub struct Results {
     pub long_early_bytes: f64,
     pub long_late_bytes: f64,
     pub long_rss_mb: f64,
+    /// SQLite: the data directory's size after the long conversation, per message.
+    pub long_stored_bytes: f64,
     pub peak_rss_mb: f64,
 }
 
@@ -220,7 +222,13 @@ async fn main() {
     if args.json {
         println!("{}", serde_json::to_string(&r).expect("results serialize"));
     } else {
-        print_table(&r, &sizes, args.runs.max(1), args.database_url.is_some());
+        print_table(
+            &r,
+            &sizes,
+            args.runs.max(1),
+            args.database_url.is_some(),
+            &wants,
+        );
     }
 }
 
@@ -247,7 +255,7 @@ fn median(runs: &[Results]) -> Results {
     serde_json::from_value(serde_json::Value::Object(out)).unwrap_or_else(|_| runs[0].clone())
 }
 
-fn print_table(r: &Results, s: &Sizes, runs: usize, postgres: bool) {
+fn print_table(r: &Results, s: &Sizes, runs: usize, postgres: bool, ran: &dyn Fn(&str) -> bool) {
     let store = if postgres { "PostgreSQL" } else { "SQLite" };
     println!(
         "Palaver bench — {store} store, concurrency {}, median of {runs} run(s)\n",
@@ -255,73 +263,89 @@ fn print_table(r: &Results, s: &Sizes, runs: usize, postgres: bool) {
     );
     println!("| scenario | figure | value |");
     println!("|---|---|---|");
-    println!(
-        "| baseline | loopback POSTs/s (plain client → receiver, {:.0}-byte bodies) | {:.0} |",
-        r.baseline_body_bytes, r.baseline_rps
-    );
-    println!(
-        "| burst ({} events, {} conversations) | accepted API calls/s | {:.0} |",
-        s.burst_events, s.burst_conversations, r.accept_rps
-    );
-    println!(
-        "| | delivered webhooks/s | {:.0} ({:.1}% of baseline) |",
-        r.delivery_rps,
-        r.delivery_ratio * 100.0
-    );
-    println!(
-        "| | accept → arrival p50 / p99 | {:.1} / {:.1} ms |",
-        r.burst_p50_ms, r.burst_p99_ms
-    );
-    println!(
-        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
-        r.burst_cpu_s, r.burst_rss_mb
-    );
-    println!(
-        "| batched burst (batchSize {}) | delivered events/s | {:.0} ({:.1}% of baseline), {:.1} events per request |",
-        scenarios::BATCH_SIZE,
-        r.batch_delivery_rps,
-        r.batch_ratio * 100.0,
-        r.batch_events_per_request
-    );
-    println!(
-        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
-        r.batch_cpu_s, r.batch_rss_mb
-    );
-    println!(
-        "| steady ({}/s for {} s) | accept → arrival p50 / p99 / max | {:.2} / {:.2} / {:.1} ms |",
-        s.steady_rate,
-        s.steady_duration.as_secs(),
-        r.steady_p50_ms,
-        r.steady_p99_ms,
-        r.steady_max_ms
-    );
-    println!(
-        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
-        r.steady_cpu_s, r.steady_rss_mb
-    );
-    println!(
-        "| backlog ({} pending for a dead endpoint) | healthy endpoint's webhooks/s | {:.0} ({:.2}× the burst) |",
-        s.backlog, r.backlog_delivery_rps, r.backlog_ratio
-    );
-    println!(
-        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
-        r.backlog_cpu_s, r.backlog_rss_mb
-    );
-    println!(
-        "| slow receiver (100 ms, {} events) | webhooks/s | {:.0} |",
-        s.slow_events, r.slow_rps
-    );
-    println!(
-        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
-        r.slow_cpu_s, r.slow_rss_mb
-    );
-    println!(
-        "| long conversation ({} messages) | server CPU per event, first / last tenth | {:.2} / {:.2} ms |",
-        s.long_messages, r.long_early_cpu_ms, r.long_late_cpu_ms
-    );
-    println!(
-        "| | payload bytes per event, first / last tenth | {:.0} / {:.0} |",
-        r.long_early_bytes, r.long_late_bytes
-    );
+    let server =
+        |cpu: f64, rss: f64| println!("| | server CPU / peak RSS | {cpu:.1} s / {rss:.0} MB |");
+    // A share of the baseline, when the baseline ran.
+    let share = |rps: f64| match ran("baseline") {
+        true => format!(" ({:.1}% of baseline)", rps / r.baseline_rps * 100.0),
+        false => String::new(),
+    };
+    if ran("baseline") {
+        println!(
+            "| baseline | loopback POSTs/s (plain client → receiver, {:.0}-byte bodies) | {:.0} |",
+            r.baseline_body_bytes, r.baseline_rps
+        );
+    }
+    if ran("burst") {
+        println!(
+            "| burst ({} events, {} conversations) | accepted API calls/s | {:.0} |",
+            s.burst_events, s.burst_conversations, r.accept_rps
+        );
+        println!(
+            "| | delivered webhooks/s | {:.0}{} |",
+            r.delivery_rps,
+            share(r.delivery_rps)
+        );
+        println!(
+            "| | accept → arrival p50 / p99 | {:.1} / {:.1} ms |",
+            r.burst_p50_ms, r.burst_p99_ms
+        );
+        server(r.burst_cpu_s, r.burst_rss_mb);
+    }
+    if ran("batched") {
+        println!(
+            "| batched burst (batchSize {}) | delivered events/s | {:.0}{}, {:.1} events per request |",
+            scenarios::BATCH_SIZE,
+            r.batch_delivery_rps,
+            share(r.batch_delivery_rps),
+            r.batch_events_per_request
+        );
+        server(r.batch_cpu_s, r.batch_rss_mb);
+    }
+    if ran("steady") {
+        println!(
+            "| steady ({}/s for {} s) | accept → arrival p50 / p99 / max | {:.2} / {:.2} / {:.1} ms |",
+            s.steady_rate,
+            s.steady_duration.as_secs(),
+            r.steady_p50_ms,
+            r.steady_p99_ms,
+            r.steady_max_ms
+        );
+        server(r.steady_cpu_s, r.steady_rss_mb);
+    }
+    if ran("backlog") {
+        let against = match ran("burst") {
+            true => format!(" ({:.2}× the burst)", r.backlog_ratio),
+            false => String::new(),
+        };
+        println!(
+            "| backlog ({} pending for a dead endpoint) | healthy endpoint's webhooks/s | {:.0}{against} |",
+            s.backlog, r.backlog_delivery_rps
+        );
+        server(r.backlog_cpu_s, r.backlog_rss_mb);
+    }
+    if ran("slow") {
+        println!(
+            "| slow receiver (100 ms, {} events) | webhooks/s | {:.0} |",
+            s.slow_events, r.slow_rps
+        );
+        server(r.slow_cpu_s, r.slow_rss_mb);
+    }
+    if ran("long") {
+        println!(
+            "| long conversation ({} messages) | server CPU per event, first / last tenth | {:.2} / {:.2} ms |",
+            s.long_messages, r.long_early_cpu_ms, r.long_late_cpu_ms
+        );
+        println!(
+            "| | payload bytes per event, first / last tenth | {:.0} / {:.0} |",
+            r.long_early_bytes, r.long_late_bytes
+        );
+        if !postgres {
+            println!(
+                "| | database size after it, per message | {:.0} bytes |",
+                r.long_stored_bytes
+            );
+        }
+    }
     println!("| all | peak RSS | {:.0} MB |", r.peak_rss_mb);
 }

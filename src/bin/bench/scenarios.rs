@@ -234,4 +234,30 @@ pub async fn long(sizes: &Sizes, target: &Target, r: &mut Results) {
     (r.long_late_cpu_ms, r.long_late_bytes) = late;
     r.long_rss_mb = server.peak_rss_mb();
     server.stop().await;
+    if target.database_url.is_none() {
+        let dirs = std::fs::read_dir(target.root.path())
+            .into_iter()
+            .flatten()
+            .flatten();
+        let bytes: u64 = dirs
+            .filter(|d| d.file_name().to_string_lossy().starts_with("long-"))
+            .map(|d| dir_bytes(&d.path()))
+            .sum();
+        r.long_stored_bytes = bytes as f64 / sizes.long_messages as f64;
+    }
+}
+
+/// The bytes of the files under `dir`.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }

@@ -6,10 +6,10 @@ use super::super::rows::{self, Columns};
 use super::super::{
     Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
 };
-use std::collections::HashMap;
 use super::commit::lock_lane;
 use crate::domain::Millis;
 use sqlx::{PgConnection, Row};
+use std::collections::HashMap;
 
 /// Claims up to `limit` due deliveries of enabled endpoints; rows another process is claiming
 /// are skipped, not waited for.
@@ -128,7 +128,10 @@ async fn completed(conn: &mut PgConnection, mut partial: Vec<Partial>) -> Result
                 .push(rows::message(r));
         }
         bodies::complete(
-            partial.iter_mut().map(|(c, inc)| (&mut c.body, *inc)).collect(),
+            partial
+                .iter_mut()
+                .map(|(c, inc)| (&mut c.body, *inc))
+                .collect(),
             &messages,
         )?;
     }

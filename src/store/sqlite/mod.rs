@@ -144,4 +144,24 @@ impl Store for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
+
+    async fn close(&self) -> Result<()> {
+        // Outside any transaction: the writer's next group runs in one, so a checkpoint there
+        // could not finish. `TRUNCATE` waits for readers and empties the log.
+        self.writer
+            .outside(|conn| {
+                let (busy, log, copied): (i64, i64, i64) =
+                    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
+                tracing::info!(
+                    busy = busy != 0,
+                    log,
+                    copied,
+                    "checkpointed the write-ahead log"
+                );
+                Ok(())
+            })
+            .await
+    }
 }

@@ -5,9 +5,9 @@ use super::super::bodies::{self, Incomplete};
 use super::super::{
     Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
 };
-use std::collections::HashMap;
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 
 /// Claims up to `limit` due deliveries of enabled endpoints, oldest due first.
 pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
@@ -101,7 +101,10 @@ fn completed(conn: &Connection, mut partial: Vec<Partial>) -> Result<Vec<Claimed
     if !wanted.is_empty() {
         let messages = first_messages(conn, &wanted)?;
         bodies::complete(
-            partial.iter_mut().map(|(c, inc)| (&mut c.body, *inc)).collect(),
+            partial
+                .iter_mut()
+                .map(|(c, inc)| (&mut c.body, *inc))
+                .collect(),
             &messages,
         )?;
     }

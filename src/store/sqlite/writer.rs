@@ -40,9 +40,13 @@ type Work = Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>;
 /// A job: its work, and whether it must be flushed before it is answered.
 type Job = (Sync, Work);
 
+/// Work to run between transactions (see [`Writer::outside`]).
+type Outside = Box<dyn FnOnce(&Connection) + Send>;
+
 /// What the writer thread hears.
 enum Msg {
     Job(Job),
+    Outside(Outside),
     /// The syncer flushed a commit the writer handed it.
     Synced,
 }
@@ -110,6 +114,25 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Runs `f` outside any transaction (for what cannot run inside one, such as a truncating
+    /// checkpoint): the open transaction is committed and flushed first.
+    pub async fn outside<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T>>();
+        let work: Outside = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        self.jobs
+            .send(Msg::Outside(work))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
 /// How the writer reaches the syncer.
 struct Pipe {
     /// Given to the syncer with each flush, to say when it is done; weak, so that the channel
@@ -137,6 +160,19 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
         while let Some(msg) = next.take() {
             match msg {
                 Msg::Synced => flushing = flushing.saturating_sub(1),
+                Msg::Outside(work) => {
+                    if let Some(o) = open.take() {
+                        match conn.execute_batch("COMMIT") {
+                            Ok(()) if o.durable => answer(o.finishers, flush_now(&pipe.wal)),
+                            Ok(()) => answer(o.finishers, Ok(())),
+                            Err(e) => {
+                                open = Some(o);
+                                fail(&conn, &mut open, &e);
+                            }
+                        }
+                    }
+                    work(&conn);
+                }
                 Msg::Job((sync, job)) => {
                     if let Err(e) = run_job(&conn, &mut open, sync, job) {
                         fail(&conn, &mut open, &e);
