@@ -6,12 +6,69 @@
 //! changed once written: the same bytes as were first sent ([`crate::domain::payload::assemble`]).
 //!
 //! Bodies only need rebuilding when read back (a claim, a lane moving on, the delivery log):
-//! deliveries handed off at commit carry the body in hand.
+//! deliveries handed off at commit carry the body in hand, and the bodies of recent events whose
+//! deliveries were not handed off are kept in memory ([`Recent`]), so that the rebuild — reading
+//! the conversation's messages — is for retries and restarts, not for the common path.
 
 use super::MessageRecord;
 use crate::domain::payload::assemble;
 use crate::domain::{MessageView, Transcript};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// Most bytes of bodies [`Recent`] keeps.
+const RECENT_BYTES: usize = 16 << 20;
+
+/// The bodies of the latest events whose deliveries will be read back (they wait behind their
+/// lane, or are left for a claim), by event seq; the oldest go first past [`RECENT_BYTES`].
+#[derive(Default)]
+pub struct Recent {
+    inner: Mutex<RecentInner>,
+}
+
+#[derive(Default)]
+struct RecentInner {
+    bodies: HashMap<i64, Arc<str>>,
+    order: VecDeque<i64>,
+    bytes: usize,
+}
+
+impl Recent {
+    /// Keeps the complete body of event `event_seq`.
+    pub fn keep(&self, event_seq: i64, body: &str) {
+        if body.len() > RECENT_BYTES / 4 {
+            return;
+        }
+        let mut r = self.inner.lock().expect("recent bodies poisoned");
+        if r.bodies.insert(event_seq, Arc::from(body)).is_none() {
+            r.order.push_back(event_seq);
+            r.bytes += body.len();
+        }
+        while r.bytes > RECENT_BYTES {
+            let Some(old) = r.order.pop_front() else {
+                break;
+            };
+            if let Some(b) = r.bodies.remove(&old) {
+                r.bytes -= b.len();
+            }
+        }
+    }
+
+    /// Completes the heads of `bodies` whose whole body is kept here; they are complete after.
+    pub fn fill<'a>(
+        &self,
+        bodies: impl IntoIterator<Item = (&'a mut String, &'a mut Option<Incomplete>)>,
+    ) {
+        let r = self.inner.lock().expect("recent bodies poisoned");
+        for (body, inc) in bodies {
+            if let Some(kept) = inc.and_then(|i| r.bodies.get(&i.event_seq)) {
+                body.clear();
+                body.push_str(kept);
+                *inc = None;
+            }
+        }
+    }
+}
 
 /// How a chat event's body is stored: its first `head_len` bytes, and `messages`, the length of
 /// the transcript it was rendered with.
@@ -37,14 +94,20 @@ impl From<&MessageRecord> for MessageView {
 /// to complete with the first `transcript_len` messages of `conversation_seq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Incomplete {
+    pub event_seq: i64,
     pub conversation_seq: i64,
     pub transcript_len: i64,
 }
 
 impl Incomplete {
-    /// From the `events` row's `conversation_seq` and `transcript_len`.
-    pub fn of(conversation_seq: Option<i64>, transcript_len: Option<i64>) -> Option<Self> {
+    /// From the `events` row's `seq`, `conversation_seq` and `transcript_len`.
+    pub fn of(
+        event_seq: i64,
+        conversation_seq: Option<i64>,
+        transcript_len: Option<i64>,
+    ) -> Option<Self> {
         Some(Incomplete {
+            event_seq,
             conversation_seq: conversation_seq?,
             transcript_len: transcript_len?,
         })
@@ -147,11 +210,11 @@ mod tests {
             body(&a, 3),
         ];
         let incomplete = [
-            Incomplete::of(Some(1), Some(3)),
-            Incomplete::of(Some(1), Some(0)),
-            Incomplete::of(Some(2), Some(3)),
-            Incomplete::of(Some(1), Some(5)),
-            Incomplete::of(Some(1), Some(3)),
+            Incomplete::of(1, Some(1), Some(3)),
+            Incomplete::of(2, Some(1), Some(0)),
+            Incomplete::of(3, Some(2), Some(3)),
+            Incomplete::of(4, Some(1), Some(5)),
+            Incomplete::of(5, Some(1), Some(3)),
         ];
         assert_eq!(wanted(&incomplete), vec![(1, 5), (2, 3)]);
         let mut heads: Vec<String> = originals
@@ -173,13 +236,33 @@ mod tests {
     }
 
     #[test]
+    fn recent_bodies_complete_heads_without_messages_and_the_oldest_go_first() {
+        let recent = Recent::default();
+        let big = "x".repeat(RECENT_BYTES / 4);
+        for seq in 1..=5 {
+            recent.keep(seq, &big);
+        }
+        recent.keep(6, &format!("{big}too big"));
+        let mut heads: Vec<String> = vec!["[".into(); 6];
+        let mut incs: Vec<Option<Incomplete>> = (1..=6)
+            .map(|s| Incomplete::of(s, Some(1), Some(1)))
+            .collect();
+        recent.fill(heads.iter_mut().zip(incs.iter_mut()));
+        // Four fit: the first is gone, and one too big was never kept.
+        let kept: Vec<bool> = incs.iter().map(Option::is_none).collect();
+        assert_eq!(kept, [false, true, true, true, true, false]);
+        assert_eq!(heads[1], big);
+        assert_eq!(heads[0], "[");
+    }
+
+    #[test]
     fn missing_messages_are_an_error_not_a_wrong_body() {
         let a: Vec<MessageRecord> = (1..=2).map(message).collect();
         let full = body(&a, 2);
         let mut head = full.text[..full.head_len].to_string();
         let messages = HashMap::from([(1, a[..1].to_vec())]);
         let err = complete(
-            vec![(&mut head, Incomplete::of(Some(1), Some(2)))],
+            vec![(&mut head, Incomplete::of(1, Some(1), Some(2)))],
             &messages,
         );
         assert!(

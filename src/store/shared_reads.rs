@@ -124,11 +124,11 @@ macro_rules! reads_on {
 
         /// The delivery's request body, its transcript rebuilt if it is stored as a head.
         pub async fn event_body(pool: &Pool, delivery_seq: i64) -> Result<String> {
-            let (mut body, conversation, len): (String, Option<i64>, Option<i64>) = sqlx::query_as(
-                "SELECT ev.body, ev.conversation_seq, ev.transcript_len
+            let (mut body, event, conversation, len): (String, i64, Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT ev.body, ev.seq, ev.conversation_seq, ev.transcript_len
                  FROM deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE d.seq = $1")
                 .bind(delivery_seq).fetch_one(pool).await?;
-            if let Some(inc) = bodies::Incomplete::of(conversation, len) {
+            if let Some(inc) = bodies::Incomplete::of(event, conversation, len) {
                 let messages = messages_after(pool, inc.conversation_seq, 0).await?;
                 let messages = std::collections::HashMap::from([(inc.conversation_seq, messages)]);
                 bodies::complete(vec![(&mut body, Some(inc))], &messages)?;

@@ -179,17 +179,17 @@ async fn exhausted_retries_fail_then_recover_and_redeliver(store: TestStore) {
 }
 
 /// The store keeps a chat event's body as its head and rebuilds the transcript from the
-/// conversation's messages when the body is read back: for a retry (a claim), for the deliveries
-/// waiting behind it in their lane (handed off as the lane moves on), and for the delivery log.
-/// Every one of them must be the bytes the first attempt sent.
+/// conversation's messages when nothing in memory has it: here, after a crash, every pending
+/// delivery is claimed again by a fresh process. Each must be the bytes its first attempt sent,
+/// and the delivery log must show the same payload.
 async fn bodies_read_back_are_the_bytes_first_sent(store: TestStore) {
     const ROY: &str = "U0ROY";
     let app = TestApp::builder(store)
-        .retry_schedule("300ms")
+        .retry_schedule("500ms,500ms")
         .spawn()
         .await;
     let receiver = Receiver::start().await;
-    receiver.script([Reply::Status(500)]);
+    receiver.set_default(Reply::Status(500));
     let hook = app.create_webhook(&receiver.url(), None).await;
     app.put_agent(&agent(ROY, "Roy")).await.expect_status(201);
     let texts = [
@@ -208,11 +208,33 @@ async fn bodies_read_back_are_the_bytes_first_sent(store: TestStore) {
     let events = app.deliveries(&hook.id).await.len();
     assert!(events >= 5, "start, join, two messages, end: {events}");
 
-    // The first event fails once; the others wait behind it in the visitor's lane.
-    let reqs = receiver.wait_for(events + 1, WAIT).await;
-    assert_same_delivery(&reqs[..2], &hook.secret);
+    // The first event fails; the others wait behind it in the visitor's lane. A crash, then a
+    // fresh process with nothing in memory sends them all.
+    let first = receiver.wait_for(1, WAIT).await[0].clone();
+    app.kill().await;
+    receiver.set_default(Reply::Status(200));
+    app.restart().await;
+    let reqs = receiver
+        .wait_until("every event delivered", WAIT, |all| {
+            let ids: std::collections::HashSet<&str> = all
+                .iter()
+                .filter(|r| r.seq > 0)
+                .map(|r| r.webhook_id())
+                .collect();
+            ids.len() >= events
+        })
+        .await;
+    let again: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.webhook_id() == first.webhook_id())
+        .cloned()
+        .collect();
+    assert!(again.len() >= 2, "the first event is sent again");
+    assert_same_delivery(&again, &hook.secret);
+
     let mut seen = 0;
-    for r in &reqs[1..] {
+    let mut last = Value::Null;
+    for r in reqs.iter().filter(|r| r.seq > 0) {
         check_request(r, &hook.secret);
         let sent: Value = serde_json::from_slice(&r.body).unwrap();
         let event = &sent[0];
@@ -231,16 +253,16 @@ async fn bodies_read_back_are_the_bytes_first_sent(store: TestStore) {
             d["payload"], sent,
             "the delivery log shows the body as sent"
         );
+        last = event.clone();
     }
     assert_eq!(
         seen,
         texts.len(),
         "the last event carries the whole transcript"
     );
-    let last: Value = serde_json::from_slice(&reqs[events].body).unwrap();
-    assert_eq!(last[0]["event"], "end");
+    assert_eq!(last["event"], "end");
     assert_eq!(
-        last[0]["message"],
+        last["message"],
         "D\u{e9}n \"holm\": Hi \"there\"\n\nRoy: Hello \u{2713} <b>&amp;</b>\nD\u{e9}n \"holm\": line1\nline2\t\\ \u{1F600}"
     );
 }

@@ -51,7 +51,7 @@ impl Conversations for PgStore {
             .pool
             .begin_with(commit::begin_locking(commit::lanes(&c)))
             .await?;
-        let done = commit::apply(tx.acquire().await?, c).await?;
+        let done = commit::apply(tx.acquire().await?, c, &self.recent).await?;
         tx.commit().await?;
         if done.deliveries > 0 {
             self.announce(WORK, String::new());

@@ -1,6 +1,7 @@
 //! Applying a chat [`Commit`] in one PostgreSQL transaction, with the lane lock that keeps
 //! fan-out and promotion of one lane from racing between processes.
 
+use super::super::bodies::Recent;
 use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
 use sqlx::PgConnection;
 
@@ -63,10 +64,10 @@ pub fn lanes(c: &Commit) -> impl Iterator<Item = &str> {
 }
 
 /// Applies the steps in a transaction that holds the locks of [`lanes`].
-pub async fn apply(conn: &mut PgConnection, c: Commit) -> Result<Committed> {
+pub async fn apply(conn: &mut PgConnection, c: Commit, recent: &Recent) -> Result<Committed> {
     let mut done = Committed::default();
     for step in c.steps {
-        apply_step(conn, c.team_seq, step, &mut done).await?;
+        apply_step(conn, c.team_seq, step, recent, &mut done).await?;
     }
     Ok(done)
 }
@@ -75,6 +76,7 @@ async fn apply_step(
     conn: &mut PgConnection,
     team: i64,
     step: Step,
+    recent: &Recent,
     done: &mut Committed,
 ) -> Result<()> {
     match step {
@@ -192,7 +194,7 @@ async fn apply_step(
             // subscribed to it, `ready` when its lane is free, else `waiting`. The lane is
             // locked since the transaction began, so this statement's snapshot is current.
             let suffix = id.strip_prefix("evt_").unwrap_or(&id);
-            done.deliveries += sqlx::query(
+            let made: Vec<i64> = sqlx::query_scalar(
                 "WITH ev AS (
                      INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len)
                      VALUES ($1, $2, $3, $4, $5, $6, $10) RETURNING seq)
@@ -203,13 +205,18 @@ async fn apply_step(
                                             AND d.state IN ('ready', 'waiting'))
                              THEN 'waiting' ELSE 'ready' END,
                         $5, $5
-                 FROM ev, endpoints e WHERE e.team_seq = $2 AND e.enabled AND (e.events & $9) <> 0",
+                 FROM ev, endpoints e WHERE e.team_seq = $2 AND e.enabled AND (e.events & $9) <> 0
+                 RETURNING event_seq",
             )
             .bind(&id).bind(team).bind(conversation).bind(name).bind(at.0).bind(stored)
             .bind(suffix).bind(&lane).bind(bit).bind(transcript_len)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+            .fetch_all(&mut *conn)
+            .await?;
+            if let Some(&event_seq) = made.first() {
+                // Claims read it back: keep the body at hand.
+                recent.keep(event_seq, &body);
+            }
+            done.deliveries += made.len() as u64;
         }
         Step::SaveAnswer { key, answer, at } => {
             sqlx::query(

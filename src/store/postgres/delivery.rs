@@ -11,7 +11,7 @@ impl Outbox for PgStore {
 
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
         let mut tx = self.pool.begin_with(commit::begin_lazy([])).await?;
-        let claim = outbox::claim(&mut tx, now, lease_until, limit).await?;
+        let claim = outbox::claim(&mut tx, now, lease_until, limit, &self.recent).await?;
         tx.commit().await?;
         Ok(claim)
     }

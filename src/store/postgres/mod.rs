@@ -11,6 +11,7 @@ mod outbox;
 use super::rows::{self, DELIVERY_COLUMNS};
 use super::*;
 use crate::domain::Millis;
+use crate::store::bodies::Recent;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{Acquire, PgPool};
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub struct PgStore {
     live: broadcast::Sender<LiveChange>,
     /// Notifications for the other processes, sent in batches after their commits.
     announcements: mpsc::UnboundedSender<(&'static str, String)>,
+    /// Bodies of recent events, for the claims that read them back (see [`super::bodies`]).
+    recent: Recent,
 }
 
 impl PgStore {
@@ -46,6 +49,7 @@ impl PgStore {
             work: Arc::new(Notify::new()),
             live: broadcast::channel(1024).0,
             announcements,
+            recent: Recent::default(),
         };
         let listener = PgListener::connect_with(&store.pool).await?;
         tokio::spawn(listen(listener, store.work.clone(), store.live.clone()));

@@ -1,7 +1,7 @@
 //! The outbox on PostgreSQL: claims with `FOR UPDATE SKIP LOCKED` under a lease, fenced
 //! outcomes, lane promotion under the lane lock, redelivery and recovery.
 
-use super::super::bodies::{self, Incomplete};
+use super::super::bodies::{self, Incomplete, Recent};
 use super::super::rows::{self, Columns};
 use super::super::{
     Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
@@ -18,6 +18,7 @@ pub async fn claim(
     now: Millis,
     lease_until: Millis,
     limit: u32,
+    recent: &Recent,
 ) -> Result<Claim> {
     let rows = sqlx::query(&format!(
         "WITH due AS (
@@ -64,7 +65,7 @@ pub async fn claim(
             .fetch_one(&mut *conn)
             .await?;
     Ok(Claim {
-        deliveries: completed(conn, deliveries).await?,
+        deliveries: completed(conn, deliveries, recent).await?,
         next_due: next_due.map(Millis),
     })
 }
@@ -73,7 +74,7 @@ pub async fn claim(
 const CLAIMED_COLUMNS: &str =
     "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
     e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-    ev.conversation_seq, ev.transcript_len";
+    d.event_seq, ev.conversation_seq, ev.transcript_len";
 
 /// A claimed delivery whose body may still be a head to complete (see [`completed`]).
 type Partial = (Claimed, Option<Incomplete>);
@@ -99,14 +100,23 @@ fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Parti
         batch_size: r.int("batch_size"),
         batch_id: r.opt_text("batch_id"),
     };
-    let inc = Incomplete::of(r.opt_int("conversation_seq"), r.opt_int("transcript_len"));
+    let inc = Incomplete::of(
+        r.int("event_seq"),
+        r.opt_int("conversation_seq"),
+        r.opt_int("transcript_len"),
+    );
     (claimed, inc)
 }
 
 /// The claimed deliveries with their bodies complete: the transcripts of the chat events among
 /// them rebuilt from their conversations' messages (see [`crate::store::bodies`]), read in one
 /// statement.
-async fn completed(conn: &mut PgConnection, mut partial: Vec<Partial>) -> Result<Vec<Claimed>> {
+async fn completed(
+    conn: &mut PgConnection,
+    mut partial: Vec<Partial>,
+    recent: &Recent,
+) -> Result<Vec<Claimed>> {
+    recent.fill(partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)));
     let wanted = bodies::wanted(partial.iter().map(|(_, inc)| inc));
     if !wanted.is_empty() {
         let (conversations, counts): (Vec<i64>, Vec<i64>) = wanted.into_iter().unzip();

@@ -49,7 +49,10 @@ impl Conversations for SqliteStore {
         let team = c.team_seq;
         let handoff = self.handoff.lease_until();
         let mut done = self
-            .one(move |conn| commit::apply(conn, c, handoff))
+            .one({
+                let recent = self.recent.clone();
+                move |conn| commit::apply(conn, c, handoff, &recent)
+            })
             .await?;
         if handoff.is_none() && done.deliveries > 0 {
             self.work.notify_one(); // without hand-off, a claim must find them

@@ -1,6 +1,7 @@
 //! Applying a chat [`Commit`]: the new state, its events and one delivery per subscribed
 //! endpoint, in the writer's transaction.
 
+use super::super::bodies::Recent;
 use super::super::{
     Claimed, Commit, Committed, ConflictKind, Result, Step, StoreError, signing_secrets,
 };
@@ -16,10 +17,15 @@ pub fn unique_as(kind: ConflictKind) -> impl FnOnce(rusqlite::Error) -> StoreErr
 }
 
 /// Applies the steps; with a lease end, the new ready deliveries are claimed for this process.
-pub fn apply(conn: &Connection, c: Commit, handoff: Option<Millis>) -> Result<Committed> {
+pub fn apply(
+    conn: &Connection,
+    c: Commit,
+    handoff: Option<Millis>,
+    recent: &Recent,
+) -> Result<Committed> {
     let mut done = Committed::default();
     for step in c.steps {
-        apply_step(conn, c.team_seq, step, handoff, &mut done)?;
+        apply_step(conn, c.team_seq, step, handoff, recent, &mut done)?;
     }
     Ok(done)
 }
@@ -29,6 +35,7 @@ fn apply_step(
     team: i64,
     step: Step,
     handoff: Option<Millis>,
+    recent: &Recent,
     done: &mut Committed,
 ) -> Result<()> {
     match step {
@@ -136,7 +143,7 @@ fn apply_step(
                 body,
                 at,
             };
-            fan_out(conn, team, event, handoff, done)?;
+            fan_out(conn, team, event, handoff, recent, done)?;
         }
         Step::SaveAnswer { key, answer, at } => {
             conn.prepare_cached(
@@ -168,6 +175,7 @@ fn fan_out(
     team: i64,
     event: Event<'_>,
     handoff: Option<Millis>,
+    recent: &Recent,
     done: &mut Committed,
 ) -> Result<()> {
     let targets: Vec<Target> = conn
@@ -194,6 +202,7 @@ fn fan_out(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?;
     let suffix = event.id.strip_prefix("evt_").unwrap_or(event.id);
+    let mut kept = false;
     for t in targets {
         let id = format!("msg_{suffix}{:06x}", rand::random::<u32>() & 0xff_ffff);
         let (state, tries, leased, next) = match (t.busy, handoff) {
@@ -205,6 +214,11 @@ fn fan_out(
             id, t.seq, event.seq, event.lane, state, tries, tries, leased, next.0, event.at.0
         ])?;
         done.deliveries += 1;
+        if !leased && !kept {
+            // Read back later (behind its lane, or by a claim): keep the body at hand.
+            recent.keep(event.seq, &event.body);
+            kept = true;
+        }
         if leased {
             let secrets = signing_secrets(
                 t.secret,

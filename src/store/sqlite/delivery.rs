@@ -22,7 +22,8 @@ impl Outbox for SqliteStore {
     }
 
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
-        self.lazy(move |c| outbox::claim(c, now, lease_until, limit))
+        let recent = self.recent.clone();
+        self.lazy(move |c| outbox::claim(c, now, lease_until, limit, &recent))
             .await
     }
 
@@ -35,7 +36,10 @@ impl Outbox for SqliteStore {
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
         let handoff = self.handoff.lease_until();
         let finished = self
-            .lazy(move |c| outbox::finish(c, outcomes, now, handoff))
+            .lazy({
+                let recent = self.recent.clone();
+                move |c| outbox::finish(c, outcomes, now, handoff, &recent)
+            })
             .await?;
         if finished.claim_needed {
             self.work.notify_one();

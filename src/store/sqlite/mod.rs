@@ -11,6 +11,7 @@ mod writer;
 
 use super::*;
 use crate::domain::Millis;
+use crate::store::bodies::Recent;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqlitePool};
 use std::str::FromStr;
@@ -32,6 +33,8 @@ pub struct SqliteStore {
     _checkpoints: std::sync::mpsc::Sender<()>,
     /// Deliveries claimed by commits, waiting for a worker.
     handoff: Handoff,
+    /// Bodies of recent events, for deliveries read back (see [`super::bodies`]).
+    recent: Arc<Recent>,
 }
 
 impl SqliteStore {
@@ -72,6 +75,7 @@ impl SqliteStore {
             live: tokio::sync::broadcast::channel(1024).0,
             _checkpoints: stop_checkpoints,
             handoff: Handoff::default(),
+            recent: Arc::default(),
         })
     }
 

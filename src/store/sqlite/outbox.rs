@@ -1,7 +1,7 @@
 //! The outbox's writes: claims under a lease, fenced outcomes, lane promotion, redelivery and
 //! recovery. Every function runs in the writer's transaction.
 
-use super::super::bodies::{self, Incomplete};
+use super::super::bodies::{self, Incomplete, Recent};
 use super::super::{
     Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
 };
@@ -10,7 +10,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 /// Claims up to `limit` due deliveries of enabled endpoints, oldest due first.
-pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
+pub fn claim(
+    conn: &Connection,
+    now: Millis,
+    lease_until: Millis,
+    limit: u32,
+    recent: &Recent,
+) -> Result<Claim> {
     let seqs: Vec<i64> = conn
         .prepare_cached(
             "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?1, leased = 1
@@ -52,7 +58,7 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
         .query_row([], |r| r.get::<_, Option<i64>>(0))?
         .map(Millis);
     Ok(Claim {
-        deliveries: completed(conn, claimed)?,
+        deliveries: completed(conn, claimed, recent)?,
         next_due,
     })
 }
@@ -60,7 +66,7 @@ pub fn claim(conn: &Connection, now: Millis, lease_until: Millis, limit: u32) ->
 /// What a worker needs to send a delivery; `{}` is the condition on `d`.
 const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
         e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-        ev.conversation_seq, ev.transcript_len
+        d.event_seq, ev.conversation_seq, ev.transcript_len
     FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
     WHERE ";
 
@@ -83,7 +89,7 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
         batch_size: r.get(11)?,
         batch_id: r.get(12)?,
     };
-    Ok((claimed, Incomplete::of(r.get(13)?, r.get(14)?)))
+    Ok((claimed, Incomplete::of(r.get(13)?, r.get(14)?, r.get(15)?)))
 }
 
 /// What a worker needs to send the claimed delivery `seq`.
@@ -96,7 +102,12 @@ fn details(conn: &Connection, seq: i64, now: Millis, lease_until: Millis) -> Res
 
 /// The claimed deliveries with their bodies complete: the transcripts of the chat events among
 /// them rebuilt from their conversations' messages (see [`crate::store::bodies`]).
-fn completed(conn: &Connection, mut partial: Vec<Partial>) -> Result<Vec<Claimed>> {
+fn completed(
+    conn: &Connection,
+    mut partial: Vec<Partial>,
+    recent: &Recent,
+) -> Result<Vec<Claimed>> {
+    recent.fill(partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)));
     let wanted = bodies::wanted(partial.iter().map(|(_, inc)| inc));
     if !wanted.is_empty() {
         let messages = first_messages(conn, &wanted)?;
@@ -149,6 +160,7 @@ pub fn hand_off(
     last: i64,
     now: Millis,
     lease_until: Millis,
+    recent: &Recent,
 ) -> Result<Vec<Claimed>> {
     let sql = format!("{DETAILS}d.seq BETWEEN ?1 AND ?2 AND d.state = 'ready'");
     let mut ready: Vec<Partial> = conn
@@ -163,7 +175,7 @@ pub fn hand_off(
         c.tries += 1;
         lease.execute(params![c.attempt, c.tries, lease_until.0, c.seq])?;
     }
-    completed(conn, ready)
+    completed(conn, ready, recent)
 }
 
 /// What [`finish`] left for the workers.
@@ -181,6 +193,7 @@ pub fn finish(
     outcomes: Vec<Outcome>,
     now: Millis,
     handoff: Option<Millis>,
+    recent: &Recent,
 ) -> Result<Finished> {
     let mut out = Finished::default();
     let mut record = conn.prepare_cached(
@@ -218,7 +231,7 @@ pub fn finish(
             ) {
                 (Some(seq), Some(lease_until)) => {
                     out.handed_off
-                        .extend(hand_off(conn, seq, seq, now, lease_until)?)
+                        .extend(hand_off(conn, seq, seq, now, lease_until, recent)?)
                 }
                 (Some(_), None) => out.claim_needed = true,
                 (None, _) => {}
