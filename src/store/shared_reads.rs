@@ -54,12 +54,12 @@ macro_rules! reads_on {
         }
 
         pub async fn visitor_by_token_hash(pool: &Pool, hash: &str) -> Result<Option<VisitorRecord>> {
-            let r = sqlx::query("SELECT * FROM visitors WHERE token_hash = $1").bind(hash).fetch_optional(pool).await?;
+            let r = sqlx::query("SELECT v.*, vv.version FROM visitors v JOIN visitor_versions vv ON vv.seq = v.seq WHERE v.token_hash = $1").bind(hash).fetch_optional(pool).await?;
             r.as_ref().map(rows::visitor).transpose()
         }
 
         pub async fn visitor(pool: &Pool, visitor_seq: i64) -> Result<Option<VisitorRecord>> {
-            let r = sqlx::query("SELECT * FROM visitors WHERE seq = $1").bind(visitor_seq).fetch_optional(pool).await?;
+            let r = sqlx::query("SELECT v.*, vv.version FROM visitors v JOIN visitor_versions vv ON vv.seq = v.seq WHERE v.seq = $1").bind(visitor_seq).fetch_optional(pool).await?;
             r.as_ref().map(rows::visitor).transpose()
         }
 

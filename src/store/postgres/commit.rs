@@ -90,8 +90,10 @@ async fn apply_step(
         } => {
             let identity = serde_json::to_string(&identity).expect("identity serializes");
             let seq = sqlx::query_scalar(
-                "INSERT INTO visitors (id, team_seq, name, channel_name, identity, token_hash, version, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING seq",
+                "WITH v AS (
+                     INSERT INTO visitors (id, team_seq, name, channel_name, identity, token_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq)
+                 INSERT INTO visitor_versions (seq, version) SELECT seq, 1 FROM v RETURNING seq",
             )
             .bind(id).bind(team).bind(name).bind(channel_name).bind(identity).bind(token_hash).bind(at.0)
             .fetch_one(&mut *conn)
@@ -101,7 +103,7 @@ async fn apply_step(
         }
         Step::CheckVisitor { seq, version } => {
             let n = sqlx::query(
-                "UPDATE visitors SET version = version + 1 WHERE seq = $1 AND version = $2",
+                "UPDATE visitor_versions SET version = version + 1 WHERE seq = $1 AND version = $2",
             )
             .bind(seq)
             .bind(version)

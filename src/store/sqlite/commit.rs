@@ -49,17 +49,20 @@ fn apply_step(
         } => {
             let identity = serde_json::to_string(&identity).expect("identity serializes");
             conn.prepare_cached(
-                "INSERT INTO visitors (id, team_seq, name, channel_name, identity, token_hash, version, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                "INSERT INTO visitors (id, team_seq, name, channel_name, identity, token_hash, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![id, team, name, channel_name, identity, token_hash, at.0])
             .map_err(unique_as(ConflictKind::ChannelName))?;
-            done.visitor_seq = Some(conn.last_insert_rowid());
+            let seq = conn.last_insert_rowid();
+            conn.prepare_cached("INSERT INTO visitor_versions (seq, version) VALUES (?, 1)")?
+                .execute([seq])?;
+            done.visitor_seq = Some(seq);
         }
         Step::CheckVisitor { seq, version } => {
             let n = conn
                 .prepare_cached(
-                    "UPDATE visitors SET version = version + 1 WHERE seq = ? AND version = ?",
+                    "UPDATE visitor_versions SET version = version + 1 WHERE seq = ? AND version = ?",
                 )?
                 .execute(params![seq, version])?;
             if n != 1 {
