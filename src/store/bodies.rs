@@ -17,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 /// Most bytes of bodies [`Recent`] keeps.
-const RECENT_BYTES: usize = 16 << 20;
+const RECENT_BYTES: usize = 8 << 20;
 
 /// The bodies of the latest events whose deliveries will be read back (they wait behind their
 /// lane, or are left for a claim), by event seq; the oldest go first past [`RECENT_BYTES`].
