@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 /// jemalloc for every allocation, Rust's and (unprefixed `malloc`) SQLite's: the server
 /// allocates and frees request and payload buffers across threads all the time, which glibc's
 /// allocator handles slowly (see BENCHMARKS.md for the figures, and why not mimalloc).
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
