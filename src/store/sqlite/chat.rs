@@ -48,10 +48,21 @@ impl Conversations for SqliteStore {
     async fn commit(&self, c: Commit) -> Result<Committed> {
         let team = c.team_seq;
         let handoff = self.handoff.lease_until();
+        // A command fails on its first statement (the version check, or a new visitor's channel
+        // name) — unless it saves an idempotent answer, whose key may clash at the end.
+        let guard = match c.steps.first() {
+            Some(Step::CheckVisitor { .. } | Step::InsertVisitor { .. })
+                if !c.steps.iter().any(|s| matches!(s, Step::SaveAnswer { .. })) =>
+            {
+                Guard::FailsFirst
+            }
+            _ => Guard::Savepoint,
+        };
+        let recent = self.recent.clone();
         let mut done = self
-            .one({
-                let recent = self.recent.clone();
-                move |conn| commit::apply(conn, c, handoff, &recent)
+            .writer
+            .run_guarded(Sync::Durable, guard, move |conn| {
+                commit::apply(conn, c, handoff, &recent)
             })
             .await?;
         if handoff.is_none() && done.deliveries > 0 {

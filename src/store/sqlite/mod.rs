@@ -17,7 +17,7 @@ use sqlx::{ConnectOptions, Connection, SqlitePool};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use writer::{Sync, Writer};
+use writer::{Guard, Sync, Writer};
 
 /// Palaver's state in one SQLite file.
 pub struct SqliteStore {

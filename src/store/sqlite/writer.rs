@@ -3,6 +3,12 @@
 //! undoes only itself; each caller is answered only after the commit. Statements are prepared
 //! once and cached, and run without crossing threads.
 //!
+//! A savepoint costs a copy of every page the job changes (SQLite keeps them to undo the job):
+//! about 64 KiB per chat command. Jobs that can only fail before they write anything (a chat
+//! command fails on its first statement, the version check) run without one
+//! ([`Guard::FailsFirst`]); should such a job still fail after writing, the whole transaction is
+//! undone and every job in it is answered with the error — never a half-applied job.
+//!
 //! The fsync is pipelined. The writer commits with `synchronous = NORMAL` (the commit reaches
 //! the write-ahead log, not the disk) and a syncer thread flushes the log (`fdatasync`) before
 //! answering the durable jobs of that commit. While a flush is under way the writer does not
@@ -37,8 +43,17 @@ type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 /// The work of a job: runs on the writer's connection; says whether it succeeded, and how to
 /// answer.
 type Work = Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>;
-/// A job: its work, and whether it must be flushed before it is answered.
-type Job = (Sync, Work);
+/// Whether a job runs in a savepoint of its own.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Guard {
+    /// In a savepoint: a failure undoes this job only.
+    Savepoint,
+    /// Without: for jobs whose expected failures happen before they change anything.
+    FailsFirst,
+}
+
+/// A job: its work, whether it must be flushed before it is answered, and how it is guarded.
+type Job = (Sync, Guard, Work);
 
 /// Work to run between transactions (see [`Writer::outside`]).
 type Outside = Box<dyn FnOnce(&Connection) + Send>;
@@ -85,8 +100,17 @@ impl Writer {
         Writer { jobs }
     }
 
-    /// Runs `f` in the next transaction; answers its result once committed.
+    /// Runs `f` in the next transaction, in a savepoint; answers its result once committed.
     pub async fn run<T, F>(&self, sync: Sync, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.run_guarded(sync, Guard::Savepoint, f).await
+    }
+
+    /// [`Self::run`], guarded as `guard` says.
+    pub async fn run_guarded<T, F>(&self, sync: Sync, guard: Guard, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -94,6 +118,7 @@ impl Writer {
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job = (
             sync,
+            guard,
             Box::new(move |conn| {
                 let result = f(conn);
                 let ok = result.is_ok();
@@ -173,8 +198,8 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
                     }
                     work(&conn);
                 }
-                Msg::Job((sync, job)) => {
-                    if let Err(e) = run_job(&conn, &mut open, sync, job) {
+                Msg::Job((sync, guard, job)) => {
+                    if let Err(e) = run_job(&conn, &mut open, sync, guard, job) {
                         fail(&conn, &mut open, &e);
                     }
                 }
@@ -225,11 +250,13 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
     }
 }
 
-/// Runs one job in the open transaction (beginning one if needed), inside its own savepoint.
+/// Runs one job in the open transaction (beginning one if needed), inside its own savepoint
+/// unless it is [`Guard::FailsFirst`]. An error undoes the whole transaction.
 fn run_job(
     conn: &Connection,
     open: &mut Option<Open>,
     sync: Sync,
+    guard: Guard,
     job: Work,
 ) -> rusqlite::Result<()> {
     if open.is_none() {
@@ -237,6 +264,22 @@ fn run_job(
         *open = Some(Open::default());
     }
     let o = open.as_mut().expect("open");
+    if guard == Guard::FailsFirst {
+        let before = conn.total_changes();
+        let (ok, finish) = job(conn);
+        o.finishers.push(finish);
+        o.durable |= sync == Sync::Durable;
+        if !ok && conn.total_changes() != before {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some(
+                    "a job failed after it had written, without a savepoint to undo it alone"
+                        .into(),
+                ),
+            ));
+        }
+        return Ok(());
+    }
     conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     let (ok, finish) = job(conn);
     o.finishers.push(finish);
@@ -300,4 +343,91 @@ fn flush(wal: &Path, file: &mut Option<File>) -> std::result::Result<(), String>
 /// A flush on the writer's own thread, when the syncer is gone.
 fn flush_now(wal: &Path) -> std::result::Result<(), String> {
     flush(wal, &mut None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::params;
+
+    fn writer(dir: &tempfile::TempDir) -> Writer {
+        let path = dir.path().join("w.db");
+        let conn = super::super::open_writer(path.to_str().unwrap()).unwrap();
+        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .unwrap();
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        Writer::start(conn, wal, Arc::default())
+    }
+
+    /// Inserts `k`; then fails if `fail` says so.
+    async fn insert(w: &Writer, guard: Guard, k: &'static str, fail: bool) -> Result<()> {
+        w.run_guarded(Sync::Durable, guard, move |c| {
+            c.execute("INSERT INTO t (k) VALUES (?)", params![k])?;
+            if fail {
+                return Err(StoreError::Conflict(
+                    crate::store::ConflictKind::VisitorVersion,
+                ));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn keys(w: &Writer) -> Vec<String> {
+        w.run(Sync::Lazy, |c| {
+            let mut s = c.prepare("SELECT k FROM t ORDER BY k")?;
+            let keys = s
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(keys)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unguarded_job_failing_before_it_writes_leaves_the_others_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(&dir);
+        let refuse = |c: &Connection| -> Result<()> {
+            c.execute("UPDATE t SET k = 'x' WHERE k = 'nothing'", [])?;
+            Err(StoreError::Conflict(
+                crate::store::ConflictKind::VisitorVersion,
+            ))
+        };
+        let (a, b, c) = tokio::join!(
+            insert(&w, Guard::FailsFirst, "a", false),
+            w.run_guarded(Sync::Durable, Guard::FailsFirst, refuse),
+            insert(&w, Guard::Savepoint, "c", false),
+        );
+        assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
+        assert!(matches!(b, Err(StoreError::Conflict(_))), "{b:?}");
+        assert_eq!(keys(&w).await, ["a", "c"]);
+    }
+
+    #[tokio::test]
+    async fn an_unguarded_job_failing_after_it_wrote_undoes_its_transaction_never_half() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(&dir);
+        for round in 0..20 {
+            let (a, b, c) = tokio::join!(
+                insert(&w, Guard::FailsFirst, ["a0", "a1"][round % 2], false),
+                insert(&w, Guard::FailsFirst, "b", true),
+                insert(&w, Guard::Savepoint, ["c0", "c1"][round % 2], true),
+            );
+            assert!(matches!(b, Err(StoreError::Commit(_))), "{b:?}");
+            assert!(c.is_err(), "a guarded failure is its own");
+            let keys = keys(&w).await;
+            assert!(
+                !keys.iter().any(|k| k == "b" || k.starts_with('c')),
+                "{keys:?}"
+            );
+            // `a` answered Ok exactly when it is stored: it may have shared b's transaction.
+            let stored = keys.iter().any(|k| k == ["a0", "a1"][round % 2]);
+            assert_eq!(a.is_ok(), stored, "round {round}: {a:?} {keys:?}");
+            w.run(Sync::Lazy, |c| Ok(c.execute("DELETE FROM t", [])?))
+                .await
+                .unwrap();
+        }
+    }
 }
