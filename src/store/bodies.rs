@@ -127,19 +127,23 @@ pub fn wanted<'a>(bodies: impl IntoIterator<Item = &'a Option<Incomplete>>) -> V
 }
 
 /// Completes each head in `bodies` with its transcript, built from `messages` (per
-/// conversation, at least as many of its first messages as [`wanted`] asked for, in order).
-/// Each conversation's transcript is built once, however many of its events are completed.
-pub fn complete(
-    bodies: Vec<(&mut String, Option<Incomplete>)>,
+/// conversation, at least as many of its first messages as [`wanted`] asked for, in order), and
+/// marks it complete (`None`). Each conversation's transcript is built once, however many of its
+/// events are completed. A head whose messages are not all there stays as it is, still marked
+/// incomplete: the caller must not send it (see [`unbuildable`]).
+pub fn complete<'a>(
+    bodies: impl IntoIterator<Item = (&'a mut String, &'a mut Option<Incomplete>)>,
     messages: &HashMap<i64, Vec<MessageRecord>>,
-) -> super::Result<()> {
-    let mut todo: Vec<(Incomplete, &mut String)> = bodies
+) {
+    let mut todo: Vec<(&mut Option<Incomplete>, &mut String)> = bodies
         .into_iter()
-        .filter_map(|(body, inc)| Some((inc?, body)))
+        .filter(|(_, inc)| inc.is_some())
+        .map(|(body, inc)| (inc, body))
         .collect();
-    todo.sort_by_key(|(inc, _)| (inc.conversation_seq, inc.transcript_len));
+    todo.sort_by_key(|(inc, _)| inc.map(|i| (i.conversation_seq, i.transcript_len)));
     let mut current: Option<(i64, Transcript)> = None;
-    for (inc, body) in todo {
+    for (slot, body) in todo {
+        let inc = slot.expect("kept incomplete ones only");
         if current.as_ref().map(|(c, _)| *c) != Some(inc.conversation_seq) {
             current = Some((inc.conversation_seq, Transcript::default()));
         }
@@ -148,17 +152,39 @@ pub fn complete(
         let stored = messages.get(&conversation).map_or(&[][..], Vec::as_slice);
         let want = usize::try_from(inc.transcript_len).unwrap_or(usize::MAX);
         if stored.len() < want {
-            return Err(super::StoreError::Corrupt(format!(
-                "an event of conversation {conversation} needs {want} messages, {} are stored",
-                stored.len()
-            )));
+            continue;
         }
-        for m in &stored[transcript.len()..want] {
+        for m in &stored[transcript.len().min(want)..want] {
             transcript.push(&m.into());
         }
         *body = assemble(body, transcript);
+        *slot = None;
     }
-    Ok(())
+}
+
+/// The claimed deliveries whose bodies are complete. One that could not be rebuilt is left out,
+/// loudly: it stays leased, so it is tried again when its lease ends, and it never blocks the
+/// others nor goes out wrong.
+pub fn sendable(partial: Vec<(super::Claimed, Option<Incomplete>)>) -> Vec<super::Claimed> {
+    partial
+        .into_iter()
+        .filter_map(|(c, inc)| match inc {
+            None => Some(c),
+            Some(inc) => {
+                tracing::error!(delivery = %c.id, "{}", unbuildable(&inc));
+                None
+            }
+        })
+        .collect()
+}
+
+/// Why a body left incomplete by [`complete`] cannot be sent: for the logs and the errors.
+pub fn unbuildable(inc: &Incomplete) -> String {
+    format!(
+        "the body of event {} cannot be rebuilt: it needs the first {} messages of conversation {}, \
+         and some are gone",
+        inc.event_seq, inc.transcript_len, inc.conversation_seq
+    )
 }
 
 #[cfg(test)]
@@ -222,17 +248,17 @@ mod tests {
             .map(|b| b.text[..b.head_len].to_string())
             .collect();
         heads.push("[1]".into()); // stored whole
-        let mut bodies: Vec<(&mut String, Option<Incomplete>)> = heads
-            .iter_mut()
-            .zip(incomplete.into_iter().chain([None]))
-            .collect();
+        let mut incs: Vec<Option<Incomplete>> = incomplete.into_iter().chain([None]).collect();
+        let mut bodies: Vec<(&mut String, &mut Option<Incomplete>)> =
+            heads.iter_mut().zip(incs.iter_mut()).collect();
         bodies.reverse(); // any order
         let messages = HashMap::from([(1, a.clone()), (2, b.clone())]);
-        complete(bodies, &messages).unwrap();
+        complete(bodies, &messages);
         for (head, original) in heads.iter().zip(&originals) {
             assert_eq!(head, &original.text);
         }
         assert_eq!(heads[5], "[1]");
+        assert!(incs.iter().all(Option::is_none), "all complete: {incs:?}");
     }
 
     #[test]
@@ -256,18 +282,21 @@ mod tests {
     }
 
     #[test]
-    fn missing_messages_are_an_error_not_a_wrong_body() {
-        let a: Vec<MessageRecord> = (1..=2).map(message).collect();
-        let full = body(&a, 2);
-        let mut head = full.text[..full.head_len].to_string();
-        let messages = HashMap::from([(1, a[..1].to_vec())]);
-        let err = complete(
-            vec![(&mut head, Incomplete::of(1, Some(1), Some(2)))],
-            &messages,
-        );
-        assert!(
-            matches!(err, Err(super::super::StoreError::Corrupt(_))),
-            "{err:?}"
-        );
+    fn missing_messages_leave_the_head_incomplete_never_a_wrong_body() {
+        let a: Vec<MessageRecord> = (1..=3).map(message).collect();
+        let (one, three) = (body(&a, 1), body(&a, 3));
+        let mut heads = [
+            one.text[..one.head_len].to_string(),
+            three.text[..three.head_len].to_string(),
+        ];
+        let mut incs = [
+            Incomplete::of(1, Some(1), Some(1)),
+            Incomplete::of(2, Some(1), Some(3)),
+        ];
+        let messages = HashMap::from([(1, a[..2].to_vec())]);
+        complete(heads.iter_mut().zip(incs.iter_mut()), &messages);
+        assert_eq!((heads[0].as_str(), incs[0]), (one.text.as_str(), None));
+        assert_eq!(heads[1], three.text[..three.head_len], "left as it was");
+        assert!(unbuildable(incs[1].as_ref().unwrap()).contains("event 2"));
     }
 }

@@ -128,12 +128,16 @@ macro_rules! reads_on {
                 "SELECT ev.body, ev.seq, ev.conversation_seq, ev.transcript_len
                  FROM deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE d.seq = $1")
                 .bind(delivery_seq).fetch_one(pool).await?;
-            if let Some(inc) = bodies::Incomplete::of(event, conversation, len) {
-                let messages = messages_after(pool, inc.conversation_seq, 0).await?;
-                let messages = std::collections::HashMap::from([(inc.conversation_seq, messages)]);
-                bodies::complete(vec![(&mut body, Some(inc))], &messages)?;
+            let mut inc = bodies::Incomplete::of(event, conversation, len);
+            if let Some(i) = inc {
+                let messages = messages_after(pool, i.conversation_seq, 0).await?;
+                let messages = std::collections::HashMap::from([(i.conversation_seq, messages)]);
+                bodies::complete([(&mut body, &mut inc)], &messages);
             }
-            Ok(body)
+            match inc {
+                None => Ok(body),
+                Some(i) => Err(StoreError::Corrupt(bodies::unbuildable(&i))),
+            }
         }
     };
 }

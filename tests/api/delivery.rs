@@ -266,3 +266,61 @@ async fn bodies_read_back_are_the_bytes_first_sent(store: TestStore) {
         "D\u{e9}n \"holm\": Hi \"there\"\n\nRoy: Hello \u{2713} <b>&amp;</b>\nD\u{e9}n \"holm\": line1\nline2\t\\ \u{1F600}"
     );
 }
+
+/// A body that can no longer be rebuilt (its conversation's messages were deleted behind
+/// Palaver's back) is never sent wrong and never holds up other deliveries: it is left out of
+/// its claim, with an error in the log. SQLite only: the test edits the database file directly.
+#[tokio::test]
+async fn a_body_that_cannot_be_rebuilt_blocks_nothing_else() {
+    let app = TestApp::builder(TestStore::Sqlite)
+        .retry_schedule("1s,1s")
+        .spawn()
+        .await;
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::Status(500));
+    let hook = app
+        .create_webhook(&receiver.url(), Some(&["messageVisitor"]))
+        .await;
+    let broken = app.visitor_start(named("Broken"), Some("lost")).await;
+    let fine = app.visitor_start(named("Fine"), Some("kept")).await;
+    receiver.wait_for(2, WAIT).await;
+    app.kill().await;
+
+    let db = rusqlite::Connection::open(app.data_dir().join("palaver.db")).unwrap();
+    let deleted = db
+        .execute(
+            "DELETE FROM messages WHERE conversation_seq =
+                 (SELECT seq FROM conversations WHERE id = ?)",
+            [&broken.conversation_id],
+        )
+        .unwrap();
+    assert_eq!(deleted, 1);
+    drop(db);
+
+    receiver.set_default(Reply::Status(200));
+    app.restart().await;
+    let arrived = receiver
+        .wait_until("the intact event again", WAIT, |all| {
+            all.iter()
+                .skip(2)
+                .any(|r| r.events()[0]["visitorId"] == fine.visitor_id)
+        })
+        .await;
+    for r in arrived.iter().skip(2) {
+        check_request(r, &hook.secret);
+        assert_eq!(
+            r.events()[0]["visitorId"],
+            fine.visitor_id,
+            "only the intact one"
+        );
+    }
+    crate::api::eventually("the error in the log", WAIT, || async {
+        let log = app.log();
+        if log.contains("cannot be rebuilt") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    })
+    .await;
+}

@@ -138,14 +138,11 @@ async fn completed(
                 .push(rows::message(r));
         }
         bodies::complete(
-            partial
-                .iter_mut()
-                .map(|(c, inc)| (&mut c.body, *inc))
-                .collect(),
+            partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)),
             &messages,
-        )?;
+        );
     }
-    Ok(partial.into_iter().map(|(c, _)| c).collect())
+    Ok(bodies::sendable(partial))
 }
 
 /// See [`crate::store::Outbox::form_batch`].

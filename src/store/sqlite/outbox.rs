@@ -112,14 +112,11 @@ fn completed(
     if !wanted.is_empty() {
         let messages = first_messages(conn, &wanted)?;
         bodies::complete(
-            partial
-                .iter_mut()
-                .map(|(c, inc)| (&mut c.body, *inc))
-                .collect(),
+            partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)),
             &messages,
-        )?;
+        );
     }
-    Ok(partial.into_iter().map(|(c, _)| c).collect())
+    Ok(bodies::sendable(partial))
 }
 
 /// The first `n` messages of each conversation of `wanted` (conversation, n), in order.
