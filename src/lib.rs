@@ -5,7 +5,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`domain`] | pure rules: ids, visitor names and channel slugs, the conversation state machine, the payload |
-//! | [`store`] | all SQL: the [`store::Store`] trait (directory, conversations, outbox), SQLite and PostgreSQL behind it, each with its migrations; claims, leases and the hand-off queue |
+//! | [`store`] | all SQL: the [`store::Store`] trait (directory, conversations, outbox), SQLite and PostgreSQL behind it, each with its migrations; claims, leases and the hand-off queue; event bodies stored as heads and rebuilt (`bodies`) |
 //! | [`chat`] | the commands (start, message, join, end, email): validate, apply the rules, persist in one transaction; per-visitor state with the pre-rendered transcript |
 //! | [`delivery`] | the workers: claim, sign, guard destinations, send, record, retry |
 //! | [`api`] | axum routers, auth, problem+json errors, idempotency, the live stream (SSE), OpenAPI |
