@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 const RECENT_BYTES: usize = 8 << 20;
 
 /// The bodies of the latest events whose deliveries will be read back (they wait behind their
-/// lane, or are left for a claim), by event seq; the oldest go first past [`RECENT_BYTES`].
+/// lane, or are left for a claim), by event seq; the oldest go first past 8 MB.
 #[derive(Default)]
 pub struct Recent {
     inner: Mutex<RecentInner>,
