@@ -19,8 +19,12 @@ use std::sync::{Arc, Mutex};
 /// Most bytes of bodies [`Recent`] keeps.
 const RECENT_BYTES: usize = 8 << 20;
 
-/// The bodies of the latest events whose deliveries will be read back (they wait behind their
-/// lane, or are left for a claim), by event seq; the oldest go first past 8 MB.
+/// The bodies of the latest chat events whose deliveries will be read back (they wait behind
+/// their lane, or are left for a claim), by event seq; the oldest go first past 8 MB.
+///
+/// A kept body is only used for the same event (seq and public id), a head it extends and the
+/// same transcript length: an event kept by a transaction that was then undone may leave its
+/// seq to the next event (SQLite reuses row ids), and that one's body must not be taken for it.
 #[derive(Default)]
 pub struct Recent {
     inner: Mutex<RecentInner>,
@@ -28,27 +32,31 @@ pub struct Recent {
 
 #[derive(Default)]
 struct RecentInner {
-    bodies: HashMap<i64, Arc<str>>,
+    /// Body, transcript length and [`id_key`] of the event id, by event seq.
+    bodies: HashMap<i64, (Arc<str>, i64, u64)>,
     order: VecDeque<i64>,
     bytes: usize,
 }
 
 impl Recent {
-    /// Keeps the complete body of event `event_seq`.
-    pub fn keep(&self, event_seq: i64, body: &str) {
+    /// Keeps the complete body of chat event `event_seq` (public id `event_id`), rendered with
+    /// a transcript of `transcript_len` messages.
+    pub fn keep(&self, event_seq: i64, event_id: &str, body: &str, transcript_len: i64) {
         if body.len() > RECENT_BYTES / 4 {
             return;
         }
+        let kept = (Arc::from(body), transcript_len, id_key(event_id));
         let mut r = self.inner.lock().expect("recent bodies poisoned");
-        if r.bodies.insert(event_seq, Arc::from(body)).is_none() {
-            r.order.push_back(event_seq);
-            r.bytes += body.len();
+        match r.bodies.insert(event_seq, kept) {
+            None => r.order.push_back(event_seq),
+            Some((old, _, _)) => r.bytes -= old.len(),
         }
+        r.bytes += body.len();
         while r.bytes > RECENT_BYTES {
             let Some(old) = r.order.pop_front() else {
                 break;
             };
-            if let Some(b) = r.bodies.remove(&old) {
+            if let Some((b, _, _)) = r.bodies.remove(&old) {
                 r.bytes -= b.len();
             }
         }
@@ -61,13 +69,29 @@ impl Recent {
     ) {
         let r = self.inner.lock().expect("recent bodies poisoned");
         for (body, inc) in bodies {
-            if let Some(kept) = inc.and_then(|i| r.bodies.get(&i.event_seq)) {
-                body.clear();
-                body.push_str(kept);
-                *inc = None;
+            let Some(i) = *inc else { continue };
+            match r.bodies.get(&i.event_seq) {
+                Some((kept, len, key))
+                    if *key == i.event_key
+                        && *len == i.transcript_len
+                        && kept.starts_with(body.as_str()) =>
+                {
+                    body.clear();
+                    body.push_str(kept);
+                    *inc = None;
+                }
+                _ => {}
             }
         }
     }
+}
+
+/// A short fingerprint of an event's public id, to tell two events that had the same seq apart.
+fn id_key(event_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    event_id.hash(&mut h);
+    h.finish()
 }
 
 /// How a chat event's body is stored: its first `head_len` bytes, and `messages`, the length of
@@ -95,19 +119,23 @@ impl From<&MessageRecord> for MessageView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Incomplete {
     pub event_seq: i64,
+    /// [`id_key`] of the event's public id.
+    pub event_key: u64,
     pub conversation_seq: i64,
     pub transcript_len: i64,
 }
 
 impl Incomplete {
-    /// From the `events` row's `seq`, `conversation_seq` and `transcript_len`.
+    /// From the `events` row's `seq`, `id`, `conversation_seq` and `transcript_len`.
     pub fn of(
         event_seq: i64,
+        event_id: &str,
         conversation_seq: Option<i64>,
         transcript_len: Option<i64>,
     ) -> Option<Self> {
         Some(Incomplete {
             event_seq,
+            event_key: id_key(event_id),
             conversation_seq: conversation_seq?,
             transcript_len: transcript_len?,
         })
@@ -236,11 +264,11 @@ mod tests {
             body(&a, 3),
         ];
         let incomplete = [
-            Incomplete::of(1, Some(1), Some(3)),
-            Incomplete::of(2, Some(1), Some(0)),
-            Incomplete::of(3, Some(2), Some(3)),
-            Incomplete::of(4, Some(1), Some(5)),
-            Incomplete::of(5, Some(1), Some(3)),
+            Incomplete::of(1, "evt_1", Some(1), Some(3)),
+            Incomplete::of(2, "evt_2", Some(1), Some(0)),
+            Incomplete::of(3, "evt_3", Some(2), Some(3)),
+            Incomplete::of(4, "evt_4", Some(1), Some(5)),
+            Incomplete::of(5, "evt_5", Some(1), Some(3)),
         ];
         assert_eq!(wanted(&incomplete), vec![(1, 5), (2, 3)]);
         let mut heads: Vec<String> = originals
@@ -264,14 +292,14 @@ mod tests {
     #[test]
     fn recent_bodies_complete_heads_without_messages_and_the_oldest_go_first() {
         let recent = Recent::default();
-        let big = "x".repeat(RECENT_BYTES / 4);
+        let big = format!("[{}", "x".repeat(RECENT_BYTES / 4 - 1));
         for seq in 1..=5 {
-            recent.keep(seq, &big);
+            recent.keep(seq, &format!("evt_{}", seq), &big, 1);
         }
-        recent.keep(6, &format!("{big}too big"));
+        recent.keep(6, "evt_6", &format!("{big}too big"), 1);
         let mut heads: Vec<String> = vec!["[".into(); 6];
         let mut incs: Vec<Option<Incomplete>> = (1..=6)
-            .map(|s| Incomplete::of(s, Some(1), Some(1)))
+            .map(|s| Incomplete::of(s, &format!("evt_{}", s), Some(1), Some(1)))
             .collect();
         recent.fill(heads.iter_mut().zip(incs.iter_mut()));
         // Four fit: the first is gone, and one too big was never kept.
@@ -279,6 +307,36 @@ mod tests {
         assert_eq!(kept, [false, true, true, true, true, false]);
         assert_eq!(heads[1], big);
         assert_eq!(heads[0], "[");
+    }
+
+    /// SQLite gives an undone event's seq to the next one: a kept body is only used for the
+    /// head it extends, rendered with the same transcript length.
+    #[test]
+    fn a_kept_body_is_not_taken_for_another_event_with_its_seq() {
+        let a: Vec<MessageRecord> = (1..=3).map(message).collect();
+        let (undone, next) = (body(&a, 2), body(&a, 3));
+        let recent = Recent::default();
+        recent.keep(7, "evt_7", &undone.text, 2);
+        let mut head = next.text[..next.head_len].to_string();
+        let mut inc = Incomplete::of(7, "evt_7", Some(1), Some(3));
+        recent.fill([(&mut head, &mut inc)]);
+        assert!(inc.is_some(), "not filled from another event's body");
+        assert_eq!(head, next.text[..next.head_len]);
+        // Another head with the same transcript length is not filled either.
+        let mut other = String::from("[{\"event\":\"end\"");
+        let mut inc = Incomplete::of(7, "evt_7", Some(1), Some(2));
+        recent.fill([(&mut other, &mut inc)]);
+        assert!(inc.is_some());
+        // Nor its own head under another event's id.
+        let mut own = undone.text[..undone.head_len].to_string();
+        let mut inc = Incomplete::of(7, "evt_other", Some(1), Some(2));
+        recent.fill([(&mut own, &mut inc)]);
+        assert!(inc.is_some());
+        // Its own head is.
+        let mut own = undone.text[..undone.head_len].to_string();
+        let mut inc = Incomplete::of(7, "evt_7", Some(1), Some(2));
+        recent.fill([(&mut own, &mut inc)]);
+        assert_eq!((own, inc), (undone.text, None));
     }
 
     #[test]
@@ -290,8 +348,8 @@ mod tests {
             three.text[..three.head_len].to_string(),
         ];
         let mut incs = [
-            Incomplete::of(1, Some(1), Some(1)),
-            Incomplete::of(2, Some(1), Some(3)),
+            Incomplete::of(1, "evt_1", Some(1), Some(1)),
+            Incomplete::of(2, "evt_2", Some(1), Some(3)),
         ];
         let messages = HashMap::from([(1, a[..2].to_vec())]);
         complete(heads.iter_mut().zip(incs.iter_mut()), &messages);

@@ -124,11 +124,11 @@ macro_rules! reads_on {
 
         /// The delivery's request body, its transcript rebuilt if it is stored as a head.
         pub async fn event_body(pool: &Pool, delivery_seq: i64) -> Result<String> {
-            let (mut body, event, conversation, len): (String, i64, Option<i64>, Option<i64>) = sqlx::query_as(
-                "SELECT ev.body, ev.seq, ev.conversation_seq, ev.transcript_len
+            let (mut body, event, event_id, conversation, len): (String, i64, String, Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT ev.body, ev.seq, ev.id, ev.conversation_seq, ev.transcript_len
                  FROM deliveries d JOIN events ev ON ev.seq = d.event_seq WHERE d.seq = $1")
                 .bind(delivery_seq).fetch_one(pool).await?;
-            let mut inc = bodies::Incomplete::of(event, conversation, len);
+            let mut inc = bodies::Incomplete::of(event, &event_id, conversation, len);
             if let Some(i) = inc {
                 let messages = messages_after(pool, i.conversation_seq, 0).await?;
                 let messages = std::collections::HashMap::from([(i.conversation_seq, messages)]);

@@ -214,9 +214,9 @@ async fn apply_step(
             .bind(suffix).bind(&lane).bind(bit).bind(transcript_len)
             .fetch_all(&mut *conn)
             .await?;
-            if let Some(&event_seq) = made.first() {
+            if let (Some(&event_seq), Some(len)) = (made.first(), transcript_len) {
                 // Claims read it back: keep the body at hand.
-                recent.keep(event_seq, &body);
+                recent.keep(event_seq, &id, &body, len);
             }
             done.deliveries += made.len() as u64;
         }

@@ -74,7 +74,7 @@ pub async fn claim(
 const CLAIMED_COLUMNS: &str =
     "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
     e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-    d.event_seq, ev.conversation_seq, ev.transcript_len";
+    d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id AS event_id";
 
 /// A claimed delivery whose body may still be a head to complete (see [`completed`]).
 type Partial = (Claimed, Option<Incomplete>);
@@ -102,6 +102,7 @@ fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Parti
     };
     let inc = Incomplete::of(
         r.int("event_seq"),
+        &r.text("event_id"),
         r.opt_int("conversation_seq"),
         r.opt_int("transcript_len"),
     );

@@ -144,6 +144,7 @@ fn apply_step(
                 bit,
                 lane: &lane,
                 body,
+                transcript_len,
                 at,
             };
             fan_out(conn, team, event, handoff, recent, done)?;
@@ -166,6 +167,8 @@ struct Event<'a> {
     bit: i64,
     lane: &'a str,
     body: String,
+    /// A chat event's transcript length (its body is stored as a head).
+    transcript_len: Option<i64>,
     at: Millis,
 }
 
@@ -217,9 +220,9 @@ fn fan_out(
             id, t.seq, event.seq, event.lane, state, tries, tries, leased, next.0, event.at.0
         ])?;
         done.deliveries += 1;
-        if !leased && !kept {
+        if let (false, false, Some(len)) = (leased, kept, event.transcript_len) {
             // Read back later (behind its lane, or by a claim): keep the body at hand.
-            recent.keep(event.seq, &event.body);
+            recent.keep(event.seq, event.id, &event.body, len);
             kept = true;
         }
         if leased {

@@ -66,7 +66,7 @@ pub fn claim(
 /// What a worker needs to send a delivery; `{}` is the condition on `d`.
 const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
         e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-        d.event_seq, ev.conversation_seq, ev.transcript_len
+        d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id
     FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
     WHERE ";
 
@@ -89,7 +89,10 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
         batch_size: r.get(11)?,
         batch_id: r.get(12)?,
     };
-    Ok((claimed, Incomplete::of(r.get(13)?, r.get(14)?, r.get(15)?)))
+    Ok((
+        claimed,
+        Incomplete::of(r.get(13)?, &r.get::<_, String>(16)?, r.get(14)?, r.get(15)?),
+    ))
 }
 
 /// What a worker needs to send the claimed delivery `seq`.
