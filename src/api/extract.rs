@@ -5,12 +5,54 @@ use super::error::ApiError;
 use crate::chat::Idempotency;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 /// Largest accepted body.
 pub const MAX_BODY: usize = 256 * 1024;
+
+/// Most bytes of a too-large body read (and thrown away) before the 413 answer.
+const DRAIN_MAX: u64 = 4 << 20;
+
+/// The answer to a body over [`MAX_BODY`].
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        format!("the body is over {} KiB", MAX_BODY / 1024),
+    )
+}
+
+/// Answers 413 to a request whose `Content-Length` is over [`MAX_BODY`], having first read its
+/// body (up to 4 MiB): answering at once and closing would leave the client's unsent bytes
+/// unread, and the kernel would then reset the connection, so that the client, still sending,
+/// would see a reset instead of the answer. Beyond 4 MiB the answer closes the connection.
+pub async fn refuse_large(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > MAX_BODY as u64 && n <= DRAIN_MAX => {
+            let mut data = req.into_body().into_data_stream();
+            while let Some(Ok(_)) = data.next().await {}
+            too_large().into_response()
+        }
+        Some(n) if n > MAX_BODY as u64 => {
+            let mut answer = too_large().into_response();
+            answer
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            answer
+        }
+        _ => next.run(req).await,
+    }
+}
 
 /// A JSON body, parsed; an empty body reads as `{}`. Keeps what idempotency needs.
 pub struct Body<T> {
@@ -39,11 +81,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too-large",
-                    format!("the body is over {} KiB", MAX_BODY / 1024),
-                )
+                too_large()
             } else {
                 ApiError::bad_request(format!("could not read the body: {}", r.body_text()))
             }

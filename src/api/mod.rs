@@ -66,6 +66,7 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
+        .layer(axum::middleware::from_fn(extract::refuse_large))
         .with_state(state)
 }
 
