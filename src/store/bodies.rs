@@ -190,10 +190,33 @@ pub fn complete<'a>(
     }
 }
 
+/// A claimed delivery whose body may still be a head to complete.
+pub type Partial = (super::Claimed, Option<Incomplete>);
+
+/// Completing claimed deliveries' bodies, first step: those kept in `recent` are filled in.
+/// Answers the messages to read for the others ([`wanted`]), to give to [`finish`].
+pub fn fill_from(recent: &Recent, partial: &mut [Partial]) -> Vec<(i64, i64)> {
+    recent.fill(partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)));
+    wanted(partial.iter().map(|(_, inc)| inc))
+}
+
+/// Last step: the other bodies rebuilt from `messages`; answers the deliveries to send
+/// ([`sendable`]).
+pub fn finish(
+    mut partial: Vec<Partial>,
+    messages: &HashMap<i64, Vec<MessageRecord>>,
+) -> Vec<super::Claimed> {
+    complete(
+        partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)),
+        messages,
+    );
+    sendable(partial)
+}
+
 /// The claimed deliveries whose bodies are complete. One that could not be rebuilt is left out,
 /// loudly: it stays leased, so it is tried again when its lease ends, and it never blocks the
 /// others nor goes out wrong.
-pub fn sendable(partial: Vec<(super::Claimed, Option<Incomplete>)>) -> Vec<super::Claimed> {
+pub fn sendable(partial: Vec<Partial>) -> Vec<super::Claimed> {
     partial
         .into_iter()
         .filter_map(|(c, inc)| match inc {

@@ -1,7 +1,7 @@
 //! The outbox on PostgreSQL: claims with `FOR UPDATE SKIP LOCKED` under a lease, fenced
 //! outcomes, lane promotion under the lane lock, redelivery and recovery.
 
-use super::super::bodies::{self, Incomplete, Recent};
+use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::rows::{self, Columns};
 use super::super::{
     Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
@@ -76,9 +76,6 @@ const CLAIMED_COLUMNS: &str =
     e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
     d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id AS event_id";
 
-/// A claimed delivery whose body may still be a head to complete (see [`completed`]).
-type Partial = (Claimed, Option<Incomplete>);
-
 fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Partial {
     let secrets = signing_secrets(
         r.text("secret"),
@@ -117,8 +114,8 @@ async fn completed(
     mut partial: Vec<Partial>,
     recent: &Recent,
 ) -> Result<Vec<Claimed>> {
-    recent.fill(partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)));
-    let wanted = bodies::wanted(partial.iter().map(|(_, inc)| inc));
+    let wanted = bodies::fill_from(recent, &mut partial);
+    let mut messages: HashMap<i64, Vec<MessageRecord>> = HashMap::new();
     if !wanted.is_empty() {
         let (conversations, counts): (Vec<i64>, Vec<i64>) = wanted.into_iter().unzip();
         let rows = sqlx::query(
@@ -131,19 +128,14 @@ async fn completed(
         .bind(&counts)
         .fetch_all(&mut *conn)
         .await?;
-        let mut messages: HashMap<i64, Vec<MessageRecord>> = HashMap::new();
         for r in &rows {
             messages
                 .entry(r.int("conversation_seq"))
                 .or_default()
                 .push(rows::message(r));
         }
-        bodies::complete(
-            partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)),
-            &messages,
-        );
     }
-    Ok(bodies::sendable(partial))
+    Ok(bodies::finish(partial, &messages))
 }
 
 /// See [`crate::store::Outbox::form_batch`].

@@ -1,7 +1,7 @@
 //! The outbox's writes: claims under a lease, fenced outcomes, lane promotion, redelivery and
 //! recovery. Every function runs in the writer's transaction.
 
-use super::super::bodies::{self, Incomplete, Recent};
+use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::{
     Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
 };
@@ -70,9 +70,6 @@ const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d
     FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
     WHERE ";
 
-/// A claimed delivery whose body may still be a head to complete (see [`completed`]).
-type Partial = (Claimed, Option<Incomplete>);
-
 fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Result<Partial> {
     let secrets = signing_secrets(r.get(7)?, r.get(8)?, r.get(9)?, now);
     let claimed = Claimed {
@@ -110,16 +107,12 @@ fn completed(
     mut partial: Vec<Partial>,
     recent: &Recent,
 ) -> Result<Vec<Claimed>> {
-    recent.fill(partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)));
-    let wanted = bodies::wanted(partial.iter().map(|(_, inc)| inc));
-    if !wanted.is_empty() {
-        let messages = first_messages(conn, &wanted)?;
-        bodies::complete(
-            partial.iter_mut().map(|(c, inc)| (&mut c.body, inc)),
-            &messages,
-        );
-    }
-    Ok(bodies::sendable(partial))
+    let wanted = bodies::fill_from(recent, &mut partial);
+    let messages = match wanted.is_empty() {
+        true => HashMap::new(),
+        false => first_messages(conn, &wanted)?,
+    };
+    Ok(bodies::finish(partial, &messages))
 }
 
 /// The first `n` messages of each conversation of `wanted` (conversation, n), in order.
