@@ -3,6 +3,8 @@
 use crate::delivery::schedule::parse_duration;
 use crate::delivery::{DeliveryConfig, RetrySchedule};
 use clap::{Args, Parser, Subcommand};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -104,9 +106,14 @@ impl ServeArgs {
                 let pem = std::fs::read(path).map_err(|e| {
                     anyhow::anyhow!("cannot read --ca-certs {}: {e}", path.display())
                 })?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    anyhow::anyhow!("--ca-certs {} is not PEM certificates: {e}", path.display())
-                })?;
+                let certs = CertificateDer::pem_slice_iter(&pem)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "--ca-certs {} is not PEM certificates: {e}",
+                            path.display()
+                        )
+                    })?;
                 if certs.is_empty() {
                     anyhow::bail!("--ca-certs {} holds no certificate", path.display());
                 }

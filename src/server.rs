@@ -54,14 +54,14 @@ pub async fn serve(
     let deliverer = Deliverer::start(store.clone(), delivery, stop_rx.clone());
     let recoverer = Recoverer::start(store.clone(), stop_rx.clone());
     tokio::spawn(prune_answers(store.clone()));
-    let state = AppState {
+    let state = AppState::new(api::Shared {
         chat: Arc::new(Chat::new(store.clone())),
         store: store.clone(),
         allow_private: args.allow_private_destinations,
         trusted_proxies: Arc::new(args.trusted_proxies.clone()),
         auth: Arc::default(),
         shutdown: stop_rx,
-    };
+    });
     let app = api::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");

@@ -8,14 +8,15 @@ use crate::store::{Team, VisitorRecord};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use std::sync::Arc;
 
 /// Who keys and tokens belong to: read on every request, changed never (keys cannot be
 /// rotated yet) — so remembered for a minute instead of read each time.
 pub struct AuthCache {
-    teams: TtlCache<String, Team>,
-    sites: TtlCache<String, Team>,
+    teams: TtlCache<String, Arc<Team>>,
+    sites: TtlCache<String, Arc<Team>>,
     /// Only the visitor's identity fields may be stale here; handlers use its ids.
-    visitors: TtlCache<String, VisitorRecord>,
+    visitors: TtlCache<String, Arc<VisitorRecord>>,
 }
 
 impl Default for AuthCache {
@@ -40,7 +41,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// A team, authenticated by `Authorization: Bearer <api key>`.
-pub struct TeamAuth(pub Team);
+pub struct TeamAuth(pub Arc<Team>);
 
 impl FromRequestParts<AppState> for TeamAuth {
     type Rejection = ApiError;
@@ -57,6 +58,7 @@ impl FromRequestParts<AppState> for TeamAuth {
             .store
             .team_by_api_key_hash(&hash)
             .await?
+            .map(Arc::new)
             .ok_or_else(|| ApiError::unauthorized("the API key is not valid"))?;
         state.auth.teams.insert(hash, team.clone());
         Ok(TeamAuth(team))
@@ -64,7 +66,7 @@ impl FromRequestParts<AppState> for TeamAuth {
 }
 
 /// A site (the team behind a widget), by `X-Site-Key`.
-pub struct SiteAuth(pub Team);
+pub struct SiteAuth(pub Arc<Team>);
 
 impl FromRequestParts<AppState> for SiteAuth {
     type Rejection = ApiError;
@@ -84,6 +86,7 @@ impl FromRequestParts<AppState> for SiteAuth {
             .store
             .team_by_site_key(key)
             .await?
+            .map(Arc::new)
             .ok_or_else(|| ApiError::unauthorized("the site key is not valid"))?;
         state.auth.sites.insert(key.to_string(), team.clone());
         Ok(SiteAuth(team))
@@ -91,7 +94,7 @@ impl FromRequestParts<AppState> for SiteAuth {
 }
 
 /// A visitor, by `Authorization: Bearer <visitorToken>` (and the site key, when sent, must match).
-pub struct VisitorAuth(pub VisitorRecord);
+pub struct VisitorAuth(pub Arc<VisitorRecord>);
 
 impl FromRequestParts<AppState> for VisitorAuth {
     type Rejection = ApiError;
@@ -113,6 +116,7 @@ impl FromRequestParts<AppState> for VisitorAuth {
                     .store
                     .visitor_by_token_hash(&hash)
                     .await?
+                    .map(Arc::new)
                     .ok_or_else(|| ApiError::unauthorized("the visitor token is not valid"))?;
                 state.auth.visitors.insert(hash, v.clone());
                 v

@@ -26,9 +26,26 @@ use std::sync::Arc;
 
 pub use error::{ApiError, ApiResult};
 
-/// What handlers share.
+/// What handlers share: one `Arc`, so that each extractor's copy is one increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub chat: Arc<Chat>,
     pub store: Arc<dyn Store>,
     /// Whether webhook URLs may point at non-public addresses.

@@ -1,8 +1,11 @@
 //! Keeps webhooks away from loopback, private, link-local and other non-public addresses, unless
 //! allowed: checked when an endpoint is saved, and again on every connection (DNS can change).
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use hyper_util::client::legacy::connect::dns::Name;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// Whether a webhook may be sent to `ip`.
 pub fn is_public(ip: IpAddr) -> bool {
@@ -43,8 +46,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 }
 
 /// Why a URL cannot be a webhook destination, if it cannot.
-pub fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`url` is not a valid URL ({e})"))?;
+pub fn check_url(url: &str, allow_private: bool) -> Result<url::Url, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("`url` is not a valid URL ({e})"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!(
             "`url` must be http or https, not {}",
@@ -70,17 +73,29 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<reqwest::Url, String>
     Ok(parsed)
 }
 
-/// A resolver that drops non-public addresses (unless allowed).
+/// A resolver that drops non-public addresses (unless allowed). IP literals never reach it:
+/// [`check_url`] has judged those.
+#[derive(Clone, Copy)]
 pub struct GuardedResolver {
     pub allow_private: bool,
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+type Resolved = Result<std::vec::IntoIter<SocketAddr>, Box<dyn std::error::Error + Send + Sync>>;
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Pin<Box<dyn Future<Output = Resolved> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
         let allow = self.allow_private;
         Box::pin(async move {
-            let host = name.as_str().to_string();
-            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let host = name.as_str();
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
             let ok: Vec<SocketAddr> = all
                 .iter()
                 .copied()
@@ -93,7 +108,7 @@ impl Resolve for GuardedResolver {
                 )
                 .into());
             }
-            Ok(Box::new(ok.into_iter()) as Addrs)
+            Ok(ok.into_iter())
         })
     }
 }
@@ -143,5 +158,27 @@ mod tests {
                 .contains("http")
         );
         assert!(check_url("not a url", true).is_err());
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_refused_unless_allowed() {
+        use std::str::FromStr;
+        use tower_service::Service;
+        let name = Name::from_str("localhost").unwrap();
+        let refused = GuardedResolver {
+            allow_private: false,
+        }
+        .call(name.clone())
+        .await
+        .expect_err("localhost is refused");
+        assert!(refused.to_string().contains("non-public"), "{refused}");
+        let allowed: Vec<SocketAddr> = GuardedResolver {
+            allow_private: true,
+        }
+        .call(name)
+        .await
+        .expect("allowed")
+        .collect();
+        assert!(allowed.iter().all(|a| a.ip().is_loopback()) && !allowed.is_empty());
     }
 }

@@ -23,22 +23,33 @@ fn key(secret: &str) -> Vec<u8> {
 
 /// One `v1,…` signature.
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut out = String::with_capacity(47);
+    sign_into(&mut out, secret, id, timestamp, body);
+    out
+}
+
+/// Appends one `v1,…` signature to `out`.
+fn sign_into(out: &mut String, secret: &str, id: &str, timestamp: i64, body: &[u8]) {
     let mut mac = Hmac::<Sha256>::new_from_slice(&key(secret)).expect("HMAC takes any key length");
     mac.update(id.as_bytes());
     mac.update(b".");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    out.push_str("v1,");
+    STANDARD.encode_string(mac.finalize().into_bytes(), out);
 }
 
 /// The `webhook-signature` header: one signature per valid secret, space-separated.
 pub fn header(secrets: &[String], id: &str, timestamp: i64, body: &[u8]) -> String {
-    secrets
-        .iter()
-        .map(|s| sign(s, id, timestamp, body))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(secrets.len() * 48);
+    for (i, secret) in secrets.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        sign_into(&mut out, secret, id, timestamp, body);
+    }
+    out
 }
 
 #[cfg(test)]

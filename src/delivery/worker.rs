@@ -1,7 +1,7 @@
 //! The dispatcher (claims and spawns sends) and the recorder (batches outcomes into the store).
 
 use super::batch::{self, Held};
-use super::{RetrySchedule, guard::GuardedResolver, send};
+use super::{RetrySchedule, send};
 use crate::domain::{Millis, new_id};
 use crate::store::{Claimed, NextStep, Outcome, PARKED, Store};
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ pub struct DeliveryConfig {
     /// Most attempts in flight at once.
     pub concurrency: usize,
     /// Certificates trusted for HTTPS beside the system's and Mozilla's roots.
-    pub ca_certs: Vec<reqwest::Certificate>,
+    pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Default for DeliveryConfig {
@@ -56,20 +56,8 @@ impl Deliverer {
         config: DeliveryConfig,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let mut client = reqwest::Client::builder()
-            .user_agent(concat!("Palaver/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow_private: config.allow_private,
-            }))
-            .pool_idle_timeout(Duration::from_secs(60));
-        for cert in &config.ca_certs {
-            client = client.add_root_certificate(cert.clone());
-        }
-        let client = client.build().expect("the HTTP client builds");
-        let dispatcher = tokio::spawn(dispatch(store, config, client, shutdown));
+        let http = Arc::new(send::Http::new(&config));
+        let dispatcher = tokio::spawn(dispatch(store, config, http, shutdown));
         Deliverer { dispatcher }
     }
 
@@ -82,7 +70,7 @@ impl Deliverer {
 async fn dispatch(
     store: Arc<dyn Store>,
     config: DeliveryConfig,
-    client: reqwest::Client,
+    http: Arc<send::Http>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (done_tx, done_rx) = mpsc::channel::<Outcome>(4096);
@@ -152,12 +140,12 @@ async fn dispatch(
         requests.extend(held.ready(cutoff).into_iter().map(|b| (None, b)));
         for (batch_id, members) in requests {
             let permit = slots.clone().acquire_owned().await.expect("never closed");
-            let (client, config, done) = (client.clone(), config.clone(), done_tx.clone());
+            let (http, config, done) = (http.clone(), config.clone(), done_tx.clone());
             let (store, returned) = (store.clone(), returned_tx.clone());
             tokio::spawn(async move {
                 let batching = members[0].batch_size > 1;
                 let endpoint = members[0].endpoint_seq;
-                for outcome in send_request(&*store, &client, &config, batch_id, members).await {
+                for outcome in send_request(&*store, &http, &config, batch_id, members).await {
                     let _ = done.send(outcome).await;
                 }
                 if batching {
@@ -193,14 +181,14 @@ async fn dispatch(
 /// batching endpoint's deliveries (made durable first). Answers every member's outcome.
 async fn send_request(
     store: &dyn Store,
-    client: &reqwest::Client,
+    http: &send::Http,
     config: &DeliveryConfig,
     batch_id: Option<String>,
     mut members: Vec<Claimed>,
 ) -> Vec<Outcome> {
     if batch_id.is_none() && members.len() == 1 {
         let c = members.pop().expect("one member");
-        return vec![attempt(client, config, c).await];
+        return vec![attempt(http, config, c).await];
     }
     let batch_id = match batch_id {
         Some(id) => id,
@@ -227,7 +215,7 @@ async fn send_request(
         tries: members.iter().map(|c| c.tries).max().unwrap_or(1),
         ..members[0].clone()
     };
-    let sent = attempt(client, config, request).await;
+    let sent = attempt(http, config, request).await;
     members
         .into_iter()
         .enumerate()
@@ -253,11 +241,11 @@ async fn send_request(
 
 /// One attempt and what follows from it.
 async fn attempt(
-    client: &reqwest::Client,
+    http: &send::Http,
     config: &DeliveryConfig,
     mut c: crate::store::Claimed,
 ) -> Outcome {
-    let (record, ok) = send::attempt(client, &mut c, config.allow_private, config.timeout).await;
+    let (record, ok) = send::attempt(http, &mut c, config.timeout).await;
     let next = if ok {
         NextStep::Delivered
     } else {

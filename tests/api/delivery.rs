@@ -15,6 +15,7 @@ on_every_store!(
     a_hanging_receiver_times_out_and_is_retried,
     exhausted_retries_fail_then_recover_and_redeliver,
     bodies_read_back_are_the_bytes_first_sent,
+    credentials_in_the_url_are_sent_as_basic_auth,
 );
 
 /// The `attemptLog` of a delivery, asserting its numbering.
@@ -323,4 +324,34 @@ async fn a_body_that_cannot_be_rebuilt_blocks_nothing_else() {
         }
     })
     .await;
+}
+
+/// `https://user:password@host/…` works as it does with curl: the credentials (percent-decoded)
+/// go as `Authorization: Basic`, not in the request line or `Host`; other URLs send no
+/// `Authorization` at all.
+async fn credentials_in_the_url_are_sent_as_basic_auth(store: TestStore) {
+    use base64::Engine;
+    let app = TestApp::builder(store).spawn().await;
+    let receiver = Receiver::start().await;
+    let with =
+        receiver
+            .url_with_path("/with?x=1")
+            .replacen("http://", "http://hook%40user:p%3Ass@", 1);
+    app.create_webhook(&with, Some(&["start"])).await;
+    app.create_webhook(&receiver.url_with_path("/without"), Some(&["start"]))
+        .await;
+    app.visitor_start(named("Basil"), None).await;
+
+    let reqs = receiver.wait_for(2, WAIT).await;
+    let with = crate::receiver::on_path(&reqs, "/with");
+    let without = crate::receiver::on_path(&reqs, "/without");
+    assert_eq!((with.len(), without.len()), (1, 1), "one request each");
+    let expected = base64::engine::general_purpose::STANDARD.encode("hook@user:p:ss");
+    assert_eq!(with[0].header("authorization"), format!("Basic {expected}"));
+    assert!(
+        !with[0].header("host").contains('@'),
+        "no credentials in Host: {}",
+        with[0].header("host")
+    );
+    assert!(without[0].headers.get("authorization").is_none());
 }
