@@ -68,6 +68,9 @@ struct DeliveryView {
     last_attempt: Option<AttemptView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<Box<RawValue>>,
+    /// Why `payload` is absent: the event's body could not be rebuilt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     attempt_log: Option<Vec<AttemptView>>,
 }
@@ -87,6 +90,7 @@ impl From<&DeliveryRecord> for DeliveryView {
             batch_id: d.batch_id.clone(),
             last_attempt: d.last_attempt.as_ref().map(AttemptView::from),
             payload: None,
+            payload_error: None,
             attempt_log: None,
         }
     }
@@ -140,11 +144,18 @@ async fn get_one(
 ) -> ApiResult<Response> {
     let d = delivery(&s, t.seq, &id, &delivery_id).await?;
     let mut view = DeliveryView::from(&d);
-    let body = s.store.event_body(d.seq).await?;
-    view.payload = Some(
-        RawValue::from_string(body)
-            .map_err(|e| ApiError::from(crate::store::StoreError::Corrupt(e.to_string())))?,
-    );
+    // A body that cannot be rebuilt (its messages deleted behind Palaver's back) leaves the
+    // rest of the delivery readable.
+    match s.store.event_body(d.seq).await {
+        Ok(body) => {
+            view.payload =
+                Some(RawValue::from_string(body).map_err(|e| {
+                    ApiError::from(crate::store::StoreError::Corrupt(e.to_string()))
+                })?)
+        }
+        Err(crate::store::StoreError::Corrupt(reason)) => view.payload_error = Some(reason),
+        Err(e) => return Err(e.into()),
+    }
     view.attempt_log = Some(
         s.store
             .attempts(d.seq)

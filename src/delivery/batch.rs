@@ -108,6 +108,7 @@ mod tests {
             body: body.into(),
             batch_size: 2,
             batch_id: None,
+            unsendable: None,
         }
     }
 

@@ -3,7 +3,7 @@
 use super::batch::{self, Held};
 use super::{RetrySchedule, send};
 use crate::domain::{Millis, new_id};
-use crate::store::{Claimed, NextStep, Outcome, PARKED, Store};
+use crate::store::{AttemptRecord, Claimed, NextStep, Outcome, PARKED, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,6 +118,12 @@ async fn dispatch(
             }
         }
         let full = batch.len() == free;
+        // A delivery whose body could not be rebuilt fails at once, the reason in its log.
+        let (unsendable, batch): (Vec<Claimed>, Vec<Claimed>) =
+            batch.into_iter().partition(|c| c.unsendable.is_some());
+        for c in unsendable {
+            let _ = done_tx.send(not_sent(c)).await;
+        }
         // Batches sent before go out again as they were; batching endpoints' new deliveries
         // wait for room; the rest go alone.
         let mut retried: HashMap<String, Vec<Claimed>> = HashMap::new();
@@ -237,6 +243,26 @@ async fn send_request(
             }
         })
         .collect()
+}
+
+/// The failed outcome of a delivery that cannot be sent ([`Claimed::unsendable`]): recorded as
+/// an attempt that sent nothing, with the reason.
+fn not_sent(c: Claimed) -> Outcome {
+    let reason = c.unsendable.clone().unwrap_or_default();
+    tracing::error!(delivery = %c.id, attempt = c.attempt, "{reason}: the delivery fails unsent");
+    crate::metrics::attempt(false, true, 0);
+    Outcome {
+        attempt: AttemptRecord {
+            n: c.attempt,
+            at: Millis::now(),
+            status_code: None,
+            duration_ms: 0,
+            error: Some(format!("not sent: {reason}")),
+            response_body: String::new(),
+        },
+        next: NextStep::Failed,
+        claimed: c,
+    }
 }
 
 /// One attempt and what follows from it.

@@ -200,8 +200,8 @@ pub fn fill_from(recent: &Recent, partial: &mut [Partial]) -> Vec<(i64, i64)> {
     wanted(partial.iter().map(|(_, inc)| inc))
 }
 
-/// Last step: the other bodies rebuilt from `messages`; answers the deliveries to send
-/// ([`sendable`]).
+/// Last step: the other bodies rebuilt from `messages`; answers the deliveries, those that
+/// cannot be sent marked ([`sendable`]).
 pub fn finish(
     mut partial: Vec<Partial>,
     messages: &HashMap<i64, Vec<MessageRecord>>,
@@ -213,18 +213,19 @@ pub fn finish(
     sendable(partial)
 }
 
-/// The claimed deliveries whose bodies are complete. One that could not be rebuilt is left out,
-/// loudly: it stays leased, so it is tried again when its lease ends, and it never blocks the
-/// others nor goes out wrong.
+/// The claimed deliveries, each one whose body could not be rebuilt marked
+/// [`unsendable`](super::Claimed::unsendable) with the reason: the worker fails it with that
+/// reason in its log, so that it never goes out wrong, never blocks its lane and is not claimed
+/// again and again.
 pub fn sendable(partial: Vec<Partial>) -> Vec<super::Claimed> {
     partial
         .into_iter()
-        .filter_map(|(c, inc)| match inc {
-            None => Some(c),
-            Some(inc) => {
-                tracing::error!(delivery = %c.id, "{}", unbuildable(&inc));
-                None
+        .map(|(mut c, inc)| {
+            if let Some(inc) = inc {
+                c.body.clear();
+                c.unsendable = Some(unbuildable(&inc));
             }
+            c
         })
         .collect()
 }

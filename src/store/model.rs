@@ -214,6 +214,9 @@ pub struct Claimed {
     /// The batch this delivery was first sent in, if any: it is always sent with that batch,
     /// under the batch's id.
     pub batch_id: Option<String>,
+    /// Why this delivery cannot be sent, if it cannot (its body could not be rebuilt): the
+    /// worker records that as its failed attempt instead of sending anything.
+    pub unsendable: Option<String>,
 }
 
 /// The secrets that sign a delivery at `now`: the endpoint's, and the one before the last

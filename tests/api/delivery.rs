@@ -324,6 +324,43 @@ async fn a_body_that_cannot_be_rebuilt_blocks_nothing_else() {
         }
     })
     .await;
+    // It fails at once, the reason in its attempt log, rather than being claimed again at each
+    // lease end; reading it still works, without the payload.
+    let base = format!("/webhooks/{}/deliveries", hook.id);
+    let failed = crate::api::eventually("the broken delivery failed", WAIT, || async {
+        let failed = app.list(&format!("{base}?status=failed")).await;
+        if failed.len() == 1 {
+            Ok(failed)
+        } else {
+            Err(failed)
+        }
+    })
+    .await;
+    let error = failed[0]["lastAttempt"]["error"].as_str().unwrap_or("");
+    assert!(
+        error.starts_with("not sent: ") && error.contains("cannot be rebuilt"),
+        "{}",
+        failed[0]
+    );
+    assert_eq!(failed[0]["lastAttempt"]["statusCode"], Value::Null);
+    let id = failed[0]["id"].as_str().expect("id");
+    let one = app
+        .api(reqwest::Method::GET, &format!("{base}/{id}"))
+        .send()
+        .await
+        .expect_json(200);
+    assert!(one.get("payload").is_none(), "{one}");
+    assert!(
+        one["payloadError"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot be rebuilt")),
+        "{one}"
+    );
+    let log = attempt_log(&one);
+    assert_eq!(
+        log.last().unwrap()["error"],
+        failed[0]["lastAttempt"]["error"]
+    );
 }
 
 /// `https://user:password@host/…` works as it does with curl: the credentials (percent-decoded)

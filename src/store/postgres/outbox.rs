@@ -96,6 +96,7 @@ fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Parti
         body: r.text("body"),
         batch_size: r.int("batch_size"),
         batch_id: r.opt_text("batch_id"),
+        unsendable: None,
     };
     let inc = Incomplete::of(
         r.int("event_seq"),

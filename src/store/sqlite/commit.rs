@@ -245,6 +245,7 @@ fn fan_out(
                 body: event.body.clone(),
                 batch_size: t.batch_size,
                 batch_id: None,
+                unsendable: None,
             });
         }
     }

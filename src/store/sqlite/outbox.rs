@@ -85,6 +85,7 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
         body: r.get(10)?,
         batch_size: r.get(11)?,
         batch_id: r.get(12)?,
+        unsendable: None,
     };
     Ok((
         claimed,
