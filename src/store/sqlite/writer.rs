@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs in one transaction.
@@ -66,8 +67,10 @@ enum Msg {
     Synced,
 }
 
-/// A commit for the syncer to flush: the answers waiting for it, and how to tell the writer.
-type Flush = (Vec<Finisher>, mpsc::UnboundedSender<Msg>);
+/// A commit for the syncer: the answers waiting for it, and how to tell the writer it was
+/// flushed. Without a way to tell, it is a lazy commit, answered as soon as the flushes handed
+/// over before it are done, with no flush of its own.
+type Flush = (Vec<Finisher>, Option<mpsc::UnboundedSender<Msg>>);
 
 /// The handle to the writer thread.
 #[derive(Clone)]
@@ -79,13 +82,23 @@ impl Writer {
     /// Starts the writer thread on `conn`, whose write-ahead log is the file `wal`, and the
     /// syncer thread that flushes it.
     pub fn start(conn: Connection, wal: PathBuf, wal_long: Arc<AtomicBool>) -> Self {
+        Self::start_with(conn, wal, wal_long, Duration::ZERO)
+    }
+
+    /// [`Self::start`], each flush taking at least `slow_flush` (for tests).
+    fn start_with(
+        conn: Connection,
+        wal: PathBuf,
+        wal_long: Arc<AtomicBool>,
+        slow_flush: Duration,
+    ) -> Self {
         let (jobs, rx) = mpsc::unbounded_channel();
         let (to_sync, flushes) = std_mpsc::channel::<Flush>();
         let me = jobs.downgrade();
         let syncer_wal = wal.clone();
         std::thread::Builder::new()
             .name("palaver-sqlite-sync".into())
-            .spawn(move || sync_loop(&syncer_wal, flushes))
+            .spawn(move || sync_loop(&syncer_wal, flushes, slow_flush))
             .expect("the syncer thread starts");
         let pipe = Pipe {
             me,
@@ -189,7 +202,7 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
                     if let Some(o) = open.take() {
                         match conn.execute_batch("COMMIT") {
                             Ok(()) if o.durable => answer(o.finishers, flush_now(&pipe.wal)),
-                            Ok(()) => answer(o.finishers, Ok(())),
+                            Ok(()) => answer_lazy(o.finishers, flushing, &pipe),
                             Err(e) => {
                                 open = Some(o);
                                 fail(&conn, &mut open, &e);
@@ -228,9 +241,9 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
                 fail(&conn, &mut open, &e);
             }
             // A lazy batch is flushed with the next durable one.
-            Ok(_) if !o.durable => answer(o.finishers, Ok(())),
+            Ok(_) if !o.durable => answer_lazy(o.finishers, flushing, &pipe),
             Ok(_) => match pipe.me.upgrade() {
-                Some(me) => match pipe.to_sync.send((o.finishers, me)) {
+                Some(me) => match pipe.to_sync.send((o.finishers, Some(me))) {
                     Ok(()) => flushing += 1,
                     Err(std_mpsc::SendError((finishers, _))) => {
                         answer(finishers, flush_now(&pipe.wal))
@@ -299,6 +312,19 @@ fn fail(conn: &Connection, open: &mut Option<Open>, e: &rusqlite::Error) {
     answer(finishers, Err(e.to_string()));
 }
 
+/// Answers a committed lazy batch. What it read may include the commits being flushed (a claim
+/// can find the deliveries of an event whose commit is not on disk yet): while any is, its
+/// answers wait for those flushes, so that nothing goes out about an event a crash could still
+/// undo. They need no flush of their own.
+fn answer_lazy(finishers: Vec<Finisher>, flushing: usize, pipe: &Pipe) {
+    if flushing == 0 {
+        return answer(finishers, Ok(()));
+    }
+    if let Err(std_mpsc::SendError((finishers, _))) = pipe.to_sync.send((finishers, None)) {
+        answer(finishers, flush_now(&pipe.wal));
+    }
+}
+
 fn answer(finishers: Vec<Finisher>, result: std::result::Result<(), String>) {
     for finish in finishers {
         finish(result.clone());
@@ -306,14 +332,23 @@ fn answer(finishers: Vec<Finisher>, result: std::result::Result<(), String>) {
 }
 
 /// Flushes the write-ahead log for every commit handed over before the flush began, tells the
-/// writer, then answers their jobs: one flush for all the commits that came meanwhile.
-fn sync_loop(wal: &Path, flushes: std_mpsc::Receiver<Flush>) {
+/// writer, then answers their jobs: one flush for all the commits that came meanwhile. Lazy
+/// commits handed over (see [`answer_lazy`]) are answered in turn, without a flush if only they
+/// came.
+fn sync_loop(wal: &Path, flushes: std_mpsc::Receiver<Flush>, slow_flush: Duration) {
     let mut file: Option<File> = None;
     while let Ok((mut waiting, notify)) = flushes.recv() {
-        let mut notifiers = vec![notify];
+        let mut notifiers: Vec<_> = notify.into_iter().collect();
         while let Ok((more, n)) = flushes.try_recv() {
             waiting.extend(more);
-            notifiers.push(n);
+            notifiers.extend(n);
+        }
+        if notifiers.is_empty() {
+            answer(waiting, Ok(()));
+            continue;
+        }
+        if !slow_flush.is_zero() {
+            std::thread::sleep(slow_flush);
         }
         let flushed = flush(wal, &mut file);
         if flushed.is_err() {
@@ -383,6 +418,39 @@ mod tests {
         })
         .await
         .unwrap()
+    }
+
+    /// A lazy job that can see a commit still being flushed (a claim finding its deliveries) is
+    /// not answered before that flush is done: nothing may go out about an event a crash could
+    /// still undo.
+    #[tokio::test]
+    async fn a_lazy_job_is_answered_after_the_flushes_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = super::super::open_writer(path.to_str().unwrap()).unwrap();
+        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .unwrap();
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let slow = Duration::from_millis(300);
+        let w = Writer::start_with(conn, wal, Arc::default(), slow);
+        let started = std::time::Instant::now();
+        let durable = tokio::spawn({
+            let w = w.clone();
+            async move { insert(&w, Guard::Savepoint, "a", false).await }
+        });
+        // The durable commit is being flushed now; this read sees it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(keys(&w).await, ["a"]);
+        let answered = started.elapsed();
+        assert!(
+            answered >= slow,
+            "answered after {answered:?}, before the flush ({slow:?}) of what it read"
+        );
+        durable.await.unwrap().unwrap();
+        // With nothing being flushed, a lazy job is answered at once (no flush of its own).
+        let again = std::time::Instant::now();
+        assert_eq!(keys(&w).await, ["a"]);
+        assert!(again.elapsed() < slow, "{:?}", again.elapsed());
     }
 
     #[tokio::test]
