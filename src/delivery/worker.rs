@@ -172,7 +172,10 @@ async fn dispatch(
         tokio::select! {
             Some(endpoint) = returned_rx.recv() => held.returned(endpoint),
             _ = work.notified() => claim_needed = true,
-            _ = handoff.notified() => {}
+            // A commit's deliveries become ready together with its API answers: those go
+            // first (one turn of the scheduler), so that the callers' next calls fill the next
+            // group commit while these webhooks go out. +5% in the burst (BENCHMARKS.md).
+            _ = handoff.notified() => tokio::task::yield_now().await,
             _ = tokio::time::sleep(wait) => claim_needed = true,
             _ = shutdown.changed() => {}
         }
