@@ -52,10 +52,14 @@ pub fn new_secret(prefix: &str) -> String {
 /// The SHA-256 of a secret token, hex: what the store keeps instead of the token.
 pub fn hash_secret(token: &str) -> String {
     use sha2::{Digest, Sha256};
+    lower_hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// `bytes` in lowercase hex, in one allocation (hashes are made on every authenticated request).
+pub fn lower_hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // One allocation: this runs for every authenticated request.
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(token.as_bytes()) {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         out.push(HEX[usize::from(b >> 4)] as char);
         out.push(HEX[usize::from(b & 0xf)] as char);
     }
@@ -70,6 +74,17 @@ pub fn is_visitor_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_hex_is_what_format_gives() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            lower_hex(&bytes),
+            expected,
+            "stored fingerprints stay comparable"
+        );
+    }
     use std::collections::HashSet;
 
     #[test]
