@@ -3,6 +3,7 @@
 //! head is ever claimable.
 
 mod batch;
+mod client;
 pub mod guard;
 mod recovery;
 pub mod schedule;

@@ -1,142 +1,17 @@
-//! One attempt: sign, POST, time it, keep the first KiB of the answer; and the HTTP client that
-//! sends it.
+//! One attempt: sign, POST, time it, keep the first KiB of the answer.
 
-use super::guard::{self, GuardedResolver};
+use super::client::Http;
 use super::sign;
-use super::worker::DeliveryConfig;
 use crate::domain::Millis;
 use crate::store::{AttemptRecord, Claimed};
-use axum::http::{self, HeaderValue, Request, header};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use axum::http::{HeaderValue, Request, header};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use std::collections::HashMap;
 use std::error::Error as _;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How much of a receiver's answer is kept.
 const KEEP_BYTES: usize = 1024;
-
-/// Endpoint URLs parsed and checked once, not at each attempt; forgotten all at once past this
-/// many.
-const KNOWN_URLS: usize = 10_000;
-
-/// How long an unused keep-alive connection stays open.
-const IDLE_CONNECTION: Duration = Duration::from_secs(60);
-
-type Client =
-    hyper_util::client::legacy::Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
-
-/// Where a URL's requests go: the URL without its credentials, which travel as
-/// `Authorization: Basic` instead (as browsers and curl send them).
-struct Target {
-    uri: http::Uri,
-    authorization: Option<HeaderValue>,
-}
-
-/// The HTTP client webhooks go out with, and the destinations it has checked.
-///
-/// hyper's pooled client: keep-alive connections per endpoint, HTTP/1.1, and HTTP/2 where a TLS
-/// endpoint offers it. rustls trusts Mozilla's roots, the system's and `--ca-certs`. Names are
-/// resolved by the [`GuardedResolver`]. No proxy is used, even if `HTTPS_PROXY` is set: a proxy
-/// would resolve the name itself, out of the guard's sight.
-pub struct Http {
-    client: Client,
-    allow_private: bool,
-    urls: Mutex<HashMap<String, Arc<Target>>>,
-    user_agent: HeaderValue,
-}
-
-impl Http {
-    pub fn new(config: &DeliveryConfig) -> Self {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let system = rustls_native_certs::load_native_certs();
-        for e in &system.errors {
-            tracing::debug!(error = %e, "a system certificate could not be read");
-        }
-        roots.add_parsable_certificates(system.certs);
-        roots.add_parsable_certificates(config.ca_certs.iter().cloned());
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut tcp = HttpConnector::new_with_resolver(GuardedResolver {
-            allow_private: config.allow_private,
-        });
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(config.connect_timeout));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(tcp);
-        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(IDLE_CONNECTION)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
-        Http {
-            client,
-            allow_private: config.allow_private,
-            urls: Mutex::default(),
-            user_agent: HeaderValue::from_static(concat!("Palaver/", env!("CARGO_PKG_VERSION"))),
-        }
-    }
-
-    /// `url` as a request target, if it may be a destination ([`guard::check_url`]). Addresses
-    /// are checked again at each connection, by the resolver.
-    fn destination(&self, url: &str) -> Result<Arc<Target>, String> {
-        if let Some(known) = self.urls.lock().expect("not poisoned").get(url) {
-            return Ok(known.clone());
-        }
-        let mut parsed = guard::check_url(url, self.allow_private)?;
-        let authorization = basic_auth(&parsed);
-        // Both always succeed on an http(s) URL with a host.
-        let _ = parsed.set_username("");
-        let _ = parsed.set_password(None);
-        let uri = parsed
-            .as_str()
-            .parse()
-            .map_err(|e| format!("`url` cannot be requested ({e})"))?;
-        let target = Arc::new(Target { uri, authorization });
-        let mut urls = self.urls.lock().expect("not poisoned");
-        if urls.len() >= KNOWN_URLS {
-            urls.clear();
-        }
-        urls.insert(url.to_string(), target.clone());
-        Ok(target)
-    }
-}
-
-/// `Basic` credentials from a URL's `user:password@`, if it has any.
-fn basic_auth(url: &url::Url) -> Option<HeaderValue> {
-    if url.username().is_empty() && url.password().is_none() {
-        return None;
-    }
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let pair = format!(
-        "{}:{}",
-        decode(url.username()),
-        decode(url.password().unwrap_or(""))
-    );
-    let mut value = HeaderValue::try_from(format!("Basic {}", STANDARD.encode(pair))).ok()?;
-    value.set_sensitive(true);
-    Some(value)
-}
 
 /// Sends `c` once; `Ok` status means a 2xx answer.
 pub async fn attempt(http: &Http, c: &mut Claimed, timeout: Duration) -> (AttemptRecord, bool) {

@@ -1,6 +1,7 @@
 //! The dispatcher (claims and spawns sends) and the recorder (batches outcomes into the store).
 
 use super::batch::{self, Held};
+use super::client::Http;
 use super::{RetrySchedule, send};
 use crate::domain::{Millis, new_id};
 use crate::store::{AttemptRecord, Claimed, NextStep, Outcome, PARKED, Store};
@@ -56,7 +57,7 @@ impl Deliverer {
         config: DeliveryConfig,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let http = Arc::new(send::Http::new(&config));
+        let http = Arc::new(Http::new(&config));
         let dispatcher = tokio::spawn(dispatch(store, config, http, shutdown));
         Deliverer { dispatcher }
     }
@@ -70,7 +71,7 @@ impl Deliverer {
 async fn dispatch(
     store: Arc<dyn Store>,
     config: DeliveryConfig,
-    http: Arc<send::Http>,
+    http: Arc<Http>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (done_tx, done_rx) = mpsc::channel::<Outcome>(4096);
@@ -190,7 +191,7 @@ async fn dispatch(
 /// batching endpoint's deliveries (made durable first). Answers every member's outcome.
 async fn send_request(
     store: &dyn Store,
-    http: &send::Http,
+    http: &Http,
     config: &DeliveryConfig,
     batch_id: Option<String>,
     mut members: Vec<Claimed>,
@@ -269,11 +270,7 @@ fn not_sent(c: Claimed) -> Outcome {
 }
 
 /// One attempt and what follows from it.
-async fn attempt(
-    http: &send::Http,
-    config: &DeliveryConfig,
-    mut c: crate::store::Claimed,
-) -> Outcome {
+async fn attempt(http: &Http, config: &DeliveryConfig, mut c: crate::store::Claimed) -> Outcome {
     let (record, ok) = send::attempt(http, &mut c, config.timeout).await;
     let next = if ok {
         NextStep::Delivered
