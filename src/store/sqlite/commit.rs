@@ -179,7 +179,7 @@ struct Event<'a> {
 fn fan_out(
     conn: &Connection,
     team: i64,
-    event: Event<'_>,
+    mut event: Event<'_>,
     handoff: Option<Millis>,
     recent: &Recent,
     done: &mut Committed,
@@ -209,7 +209,8 @@ fn fan_out(
     )?;
     let suffix = event.id.strip_prefix("evt_").unwrap_or(event.id);
     let mut kept = false;
-    for t in targets {
+    let last = targets.len().saturating_sub(1);
+    for (i, t) in targets.into_iter().enumerate() {
         let id = format!("msg_{suffix}{:06x}", rand::random::<u32>() & 0xff_ffff);
         let (state, tries, leased, next) = match (t.busy, handoff) {
             (true, _) => ("waiting", 0, false, event.at),
@@ -242,7 +243,12 @@ fn fan_out(
                 lease_until: next,
                 url: t.url,
                 secrets,
-                body: event.body.clone(),
+                // The last one takes the body itself (usually the only one: no copy).
+                body: if i == last {
+                    std::mem::take(&mut event.body)
+                } else {
+                    event.body.clone()
+                },
                 batch_size: t.batch_size,
                 batch_id: None,
                 unsendable: None,
