@@ -154,6 +154,10 @@ mod tests {
         assert!(value.is_sensitive(), "kept out of debug output");
         let plain = h.destination("https://example.com/hook").unwrap();
         assert!(plain.authorization.is_none());
+        let fragment = h.destination("https://example.com/hook?a=1#part").unwrap();
+        assert_eq!(fragment.uri.to_string(), "https://example.com/hook?a=1");
+        let v6 = h.destination("http://[::1]:8080/hook").unwrap();
+        assert_eq!(v6.uri.host(), Some("[::1]"));
     }
 
     #[test]
