@@ -145,6 +145,9 @@ fn checkpoints(path: String, stop: std::sync::mpsc::Receiver<()>, long: Arc<Atom
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
+        if let Some(why) = self.writer.broken() {
+            return Err(StoreError::Commit(why));
+        }
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }

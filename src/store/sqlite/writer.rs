@@ -20,7 +20,7 @@
 use super::super::{Result, StoreError};
 use rusqlite::Connection;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
@@ -76,41 +76,110 @@ type Flush = (Vec<Finisher>, Option<mpsc::UnboundedSender<Msg>>);
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::UnboundedSender<Msg>,
+    log: Arc<Log>,
+}
+
+/// The write-ahead log, as flushed by the syncer (or the writer itself when the syncer is gone).
+///
+/// A flush that fails stops all writing until Palaver is restarted. What it covered may never
+/// have reached the disk, and Linux may then mark those pages clean: a later flush would
+/// "succeed" over a hole in the log, and at the next start SQLite would stop reading the log at
+/// that hole, losing every commit after it — acknowledged ones included. So no later commit is
+/// acknowledged, the store reports itself not ready, and a restart recovers the log up to the
+/// last flush that succeeded.
+struct Log {
+    path: PathBuf,
+    /// Why writing stopped: set by the first failed flush, never cleared.
+    broken: std::sync::OnceLock<String>,
+    /// For tests: each flush takes at least this long, or fails.
+    slow: Duration,
+    fail: bool,
+}
+
+impl Log {
+    /// Flushes the log; `file` stays open from one call to the next.
+    fn flush(&self, file: &mut Option<File>) -> std::result::Result<(), String> {
+        if let Some(why) = self.broken.get() {
+            return Err(why.clone());
+        }
+        if !self.slow.is_zero() {
+            std::thread::sleep(self.slow);
+        }
+        let result = if self.fail {
+            Err(std::io::Error::other("a failure injected by a test"))
+        } else {
+            (|| {
+                if file.is_none() {
+                    *file = Some(File::open(&self.path)?);
+                }
+                file.as_ref().expect("opened").sync_data()
+            })()
+        };
+        result.map_err(|e| {
+            *file = None;
+            tracing::error!(
+                error = %e,
+                wal = %self.path.display(),
+                "cannot flush the write-ahead log: Palaver accepts no more writes until it is \
+                 restarted (what this flush covered may not be on disk)"
+            );
+            self.broken
+                .get_or_init(|| {
+                    format!(
+                        "the write-ahead log could not be flushed ({e}); no more writes until \
+                         Palaver is restarted"
+                    )
+                })
+                .clone()
+        })
+    }
 }
 
 impl Writer {
     /// Starts the writer thread on `conn`, whose write-ahead log is the file `wal`, and the
     /// syncer thread that flushes it.
     pub fn start(conn: Connection, wal: PathBuf, wal_long: Arc<AtomicBool>) -> Self {
-        Self::start_with(conn, wal, wal_long, Duration::ZERO)
+        Self::start_with(conn, wal, wal_long, Duration::ZERO, false)
     }
 
-    /// [`Self::start`], each flush taking at least `slow_flush` (for tests).
+    /// [`Self::start`], each flush taking at least `slow_flush`, or failing (for tests).
     fn start_with(
         conn: Connection,
         wal: PathBuf,
         wal_long: Arc<AtomicBool>,
         slow_flush: Duration,
+        fail_flushes: bool,
     ) -> Self {
         let (jobs, rx) = mpsc::unbounded_channel();
         let (to_sync, flushes) = std_mpsc::channel::<Flush>();
         let me = jobs.downgrade();
-        let syncer_wal = wal.clone();
+        let log = Arc::new(Log {
+            path: wal,
+            broken: std::sync::OnceLock::new(),
+            slow: slow_flush,
+            fail: fail_flushes,
+        });
+        let syncer_log = log.clone();
         std::thread::Builder::new()
             .name("palaver-sqlite-sync".into())
-            .spawn(move || sync_loop(&syncer_wal, flushes, slow_flush))
+            .spawn(move || sync_loop(&syncer_log, flushes))
             .expect("the syncer thread starts");
         let pipe = Pipe {
             me,
             to_sync,
-            wal,
+            log: log.clone(),
             wal_long,
         };
         std::thread::Builder::new()
             .name("palaver-sqlite-writer".into())
             .spawn(move || write_loop(conn, rx, pipe))
             .expect("the writer thread starts");
-        Writer { jobs }
+        Writer { jobs, log }
+    }
+
+    /// Why writing stopped, if a flush failed (see [`Log`]).
+    pub fn broken(&self) -> Option<String> {
+        self.log.broken.get().cloned()
     }
 
     /// Runs `f` in the next transaction, in a savepoint; answers its result once committed.
@@ -128,6 +197,9 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        if let Some(why) = self.log.broken.get() {
+            return Err(StoreError::Commit(why.clone()));
+        }
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job = (
             sync,
@@ -177,7 +249,7 @@ struct Pipe {
     /// closes when the last [`Writer`] goes.
     me: mpsc::WeakUnboundedSender<Msg>,
     to_sync: std_mpsc::Sender<Flush>,
-    wal: PathBuf,
+    log: Arc<Log>,
     /// Set by the checkpoint thread when the log should start over.
     wal_long: Arc<AtomicBool>,
 }
@@ -201,7 +273,7 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
                 Msg::Outside(work) => {
                     if let Some(o) = open.take() {
                         match conn.execute_batch("COMMIT") {
-                            Ok(()) if o.durable => answer(o.finishers, flush_now(&pipe.wal)),
+                            Ok(()) if o.durable => answer(o.finishers, pipe.log.flush(&mut None)),
                             Ok(()) => answer_lazy(o.finishers, flushing, &pipe),
                             Err(e) => {
                                 open = Some(o);
@@ -246,11 +318,11 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
                 Some(me) => match pipe.to_sync.send((o.finishers, Some(me))) {
                     Ok(()) => flushing += 1,
                     Err(std_mpsc::SendError((finishers, _))) => {
-                        answer(finishers, flush_now(&pipe.wal))
+                        answer(finishers, pipe.log.flush(&mut None))
                     }
                 },
                 // Shutting down: no syncer to come back.
-                None => answer(o.finishers, flush_now(&pipe.wal)),
+                None => answer(o.finishers, pipe.log.flush(&mut None)),
             },
         }
         if pipe.wal_long.swap(false, Ordering::Relaxed) {
@@ -317,11 +389,14 @@ fn fail(conn: &Connection, open: &mut Option<Open>, e: &rusqlite::Error) {
 /// answers wait for those flushes, so that nothing goes out about an event a crash could still
 /// undo. They need no flush of their own.
 fn answer_lazy(finishers: Vec<Finisher>, flushing: usize, pipe: &Pipe) {
+    if let Some(why) = pipe.log.broken.get() {
+        return answer(finishers, Err(why.clone()));
+    }
     if flushing == 0 {
         return answer(finishers, Ok(()));
     }
     if let Err(std_mpsc::SendError((finishers, _))) = pipe.to_sync.send((finishers, None)) {
-        answer(finishers, flush_now(&pipe.wal));
+        answer(finishers, pipe.log.flush(&mut None));
     }
 }
 
@@ -335,7 +410,7 @@ fn answer(finishers: Vec<Finisher>, result: std::result::Result<(), String>) {
 /// writer, then answers their jobs: one flush for all the commits that came meanwhile. Lazy
 /// commits handed over (see [`answer_lazy`]) are answered in turn, without a flush if only they
 /// came.
-fn sync_loop(wal: &Path, flushes: std_mpsc::Receiver<Flush>, slow_flush: Duration) {
+fn sync_loop(log: &Log, flushes: std_mpsc::Receiver<Flush>) {
     let mut file: Option<File> = None;
     while let Ok((mut waiting, notify)) = flushes.recv() {
         let mut notifiers: Vec<_> = notify.into_iter().collect();
@@ -344,40 +419,16 @@ fn sync_loop(wal: &Path, flushes: std_mpsc::Receiver<Flush>, slow_flush: Duratio
             notifiers.extend(n);
         }
         if notifiers.is_empty() {
-            answer(waiting, Ok(()));
+            let result = log.broken.get().map_or(Ok(()), |why| Err(why.clone()));
+            answer(waiting, result);
             continue;
         }
-        if !slow_flush.is_zero() {
-            std::thread::sleep(slow_flush);
-        }
-        let flushed = flush(wal, &mut file);
-        if flushed.is_err() {
-            // Open it afresh next time.
-            file = None;
-        }
+        let flushed = log.flush(&mut file);
         for n in notifiers {
             let _ = n.send(Msg::Synced);
         }
         answer(waiting, flushed);
     }
-}
-
-fn flush(wal: &Path, file: &mut Option<File>) -> std::result::Result<(), String> {
-    let result = (|| {
-        if file.is_none() {
-            *file = Some(File::open(wal)?);
-        }
-        file.as_ref().expect("opened").sync_data()
-    })();
-    result.map_err(|e| {
-        tracing::error!(error = %e, wal = %wal.display(), "cannot flush the write-ahead log");
-        format!("cannot flush the write-ahead log: {e}")
-    })
-}
-
-/// A flush on the writer's own thread, when the syncer is gone.
-fn flush_now(wal: &Path) -> std::result::Result<(), String> {
-    flush(wal, &mut None)
 }
 
 #[cfg(test)]
@@ -432,7 +483,7 @@ mod tests {
             .unwrap();
         let wal = PathBuf::from(format!("{}-wal", path.display()));
         let slow = Duration::from_millis(300);
-        let w = Writer::start_with(conn, wal, Arc::default(), slow);
+        let w = Writer::start_with(conn, wal, Arc::default(), slow, false);
         let started = std::time::Instant::now();
         let durable = tokio::spawn({
             let w = w.clone();
@@ -451,6 +502,36 @@ mod tests {
         let again = std::time::Instant::now();
         assert_eq!(keys(&w).await, ["a"]);
         assert!(again.elapsed() < slow, "{:?}", again.elapsed());
+    }
+
+    /// After a failed flush nothing is acknowledged any more, durable or lazy, until a restart:
+    /// a later flush could not be trusted.
+    #[tokio::test]
+    async fn a_failed_flush_stops_all_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = super::super::open_writer(path.to_str().unwrap()).unwrap();
+        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .unwrap();
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let w = Writer::start_with(conn, wal, Arc::default(), Duration::ZERO, true);
+        assert!(w.broken().is_none());
+        let first = insert(&w, Guard::Savepoint, "a", false).await;
+        assert!(
+            matches!(&first, Err(StoreError::Commit(e)) if e.contains("injected")),
+            "{first:?}"
+        );
+        let why = w.broken().expect("broken after a failed flush");
+        assert!(why.contains("restarted"), "{why}");
+        for result in [
+            insert(&w, Guard::Savepoint, "b", false).await,
+            w.run(Sync::Lazy, |_| Ok(())).await,
+        ] {
+            assert!(
+                matches!(&result, Err(StoreError::Commit(e)) if *e == why),
+                "{result:?}"
+            );
+        }
     }
 
     #[tokio::test]
