@@ -7,6 +7,7 @@ mod delivery;
 mod directory;
 mod outbox;
 mod reads;
+mod wal;
 mod writer;
 
 use super::*;

@@ -15,11 +15,12 @@
 //! commit durable jobs, so that they gather into the next group as before, but it already runs
 //! them in the next transaction as they arrive: their work overlaps the flush instead of waiting
 //! for it. Every acknowledged write is on disk, as with `synchronous = FULL`; SQLite keeps the
-//! log consistent in this mode whatever a crash interrupts.
+//! log consistent in this mode whatever a crash interrupts. The syncer and what a failed flush
+//! does are in [`super::wal`].
 
 use super::super::{Result, StoreError};
+use super::wal::{Log, sync_loop};
 use rusqlite::Connection;
-use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,7 +41,7 @@ pub enum Sync {
 }
 
 /// Called with whether the transaction committed, once it is over.
-type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+pub(super) type Finisher = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 /// The work of a job: runs on the writer's connection; says whether it succeeded, and how to
 /// answer.
 type Work = Box<dyn FnOnce(&Connection) -> (bool, Finisher) + Send>;
@@ -60,7 +61,7 @@ type Job = (Sync, Guard, Work);
 type Outside = Box<dyn FnOnce(&Connection) + Send>;
 
 /// What the writer thread hears.
-enum Msg {
+pub(super) enum Msg {
     Job(Job),
     Outside(Outside),
     /// The syncer flushed a commit the writer handed it.
@@ -70,69 +71,13 @@ enum Msg {
 /// A commit for the syncer: the answers waiting for it, and how to tell the writer it was
 /// flushed. Without a way to tell, it is a lazy commit, answered as soon as the flushes handed
 /// over before it are done, with no flush of its own.
-type Flush = (Vec<Finisher>, Option<mpsc::UnboundedSender<Msg>>);
+pub(super) type Flush = (Vec<Finisher>, Option<mpsc::UnboundedSender<Msg>>);
 
 /// The handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::UnboundedSender<Msg>,
     log: Arc<Log>,
-}
-
-/// The write-ahead log, as flushed by the syncer (or the writer itself when the syncer is gone).
-///
-/// A flush that fails stops all writing until Palaver is restarted. What it covered may never
-/// have reached the disk, and Linux may then mark those pages clean: a later flush would
-/// "succeed" over a hole in the log, and at the next start SQLite would stop reading the log at
-/// that hole, losing every commit after it — acknowledged ones included. So no later commit is
-/// acknowledged, the store reports itself not ready, and a restart recovers the log up to the
-/// last flush that succeeded.
-struct Log {
-    path: PathBuf,
-    /// Why writing stopped: set by the first failed flush, never cleared.
-    broken: std::sync::OnceLock<String>,
-    /// For tests: each flush takes at least this long, or fails.
-    slow: Duration,
-    fail: bool,
-}
-
-impl Log {
-    /// Flushes the log; `file` stays open from one call to the next.
-    fn flush(&self, file: &mut Option<File>) -> std::result::Result<(), String> {
-        if let Some(why) = self.broken.get() {
-            return Err(why.clone());
-        }
-        if !self.slow.is_zero() {
-            std::thread::sleep(self.slow);
-        }
-        let result = if self.fail {
-            Err(std::io::Error::other("a failure injected by a test"))
-        } else {
-            (|| {
-                if file.is_none() {
-                    *file = Some(File::open(&self.path)?);
-                }
-                file.as_ref().expect("opened").sync_data()
-            })()
-        };
-        result.map_err(|e| {
-            *file = None;
-            tracing::error!(
-                error = %e,
-                wal = %self.path.display(),
-                "cannot flush the write-ahead log: Palaver accepts no more writes until it is \
-                 restarted (what this flush covered may not be on disk)"
-            );
-            self.broken
-                .get_or_init(|| {
-                    format!(
-                        "the write-ahead log could not be flushed ({e}); no more writes until \
-                         Palaver is restarted"
-                    )
-                })
-                .clone()
-        })
-    }
 }
 
 impl Writer {
@@ -400,34 +345,9 @@ fn answer_lazy(finishers: Vec<Finisher>, flushing: usize, pipe: &Pipe) {
     }
 }
 
-fn answer(finishers: Vec<Finisher>, result: std::result::Result<(), String>) {
+pub(super) fn answer(finishers: Vec<Finisher>, result: std::result::Result<(), String>) {
     for finish in finishers {
         finish(result.clone());
-    }
-}
-
-/// Flushes the write-ahead log for every commit handed over before the flush began, tells the
-/// writer, then answers their jobs: one flush for all the commits that came meanwhile. Lazy
-/// commits handed over (see [`answer_lazy`]) are answered in turn, without a flush if only they
-/// came.
-fn sync_loop(log: &Log, flushes: std_mpsc::Receiver<Flush>) {
-    let mut file: Option<File> = None;
-    while let Ok((mut waiting, notify)) = flushes.recv() {
-        let mut notifiers: Vec<_> = notify.into_iter().collect();
-        while let Ok((more, n)) = flushes.try_recv() {
-            waiting.extend(more);
-            notifiers.extend(n);
-        }
-        if notifiers.is_empty() {
-            let result = log.broken.get().map_or(Ok(()), |why| Err(why.clone()));
-            answer(waiting, result);
-            continue;
-        }
-        let flushed = log.flush(&mut file);
-        for n in notifiers {
-            let _ = n.send(Msg::Synced);
-        }
-        answer(waiting, flushed);
     }
 }
 
