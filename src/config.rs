@@ -1,7 +1,7 @@
 //! The command line and environment: flags > `PALAVER_*` variables > defaults, validated at start.
 
 use crate::delivery::schedule::parse_duration;
-use crate::delivery::{DeliveryConfig, RetrySchedule};
+use crate::delivery::{DeliveryConfig, RetrySchedule, WebhookProxy};
 use clap::{Args, Parser, Subcommand};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -92,6 +92,11 @@ pub struct ServeArgs {
     /// Mozilla's (for receivers behind an internal certificate authority).
     #[arg(long, env = "PALAVER_CA_CERTS")]
     pub ca_certs: Option<std::path::PathBuf>,
+    /// An egress proxy for webhooks, `http://[user:password@]host:port`: HTTPS destinations
+    /// through a CONNECT tunnel, plain HTTP ones forwarded. Addresses behind it are then the
+    /// proxy's to check.
+    #[arg(long, env = "PALAVER_WEBHOOK_PROXY")]
+    pub webhook_proxy: Option<String>,
     /// Seconds to wait for in-flight requests and deliveries on shutdown.
     #[arg(long, env = "PALAVER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
@@ -127,6 +132,12 @@ impl ServeArgs {
             allow_private: self.allow_private_destinations,
             concurrency: self.delivery_concurrency as usize,
             ca_certs,
+            proxy: self
+                .webhook_proxy
+                .as_deref()
+                .map(WebhookProxy::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--webhook-proxy: {e}"))?,
         })
     }
 }
@@ -182,5 +193,25 @@ mod tests {
         assert!(err.contains("--ca-certs"), "{err}");
 
         assert!(serve(&[]).delivery().unwrap().ca_certs.is_empty());
+    }
+
+    #[test]
+    fn the_webhook_proxy_must_be_an_http_url() {
+        let err = serve(&["--webhook-proxy", "https://proxy:3128"])
+            .delivery()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--webhook-proxy") && err.contains("http://"),
+            "{err}"
+        );
+        let proxy = serve(&["--webhook-proxy", "http://u:p@proxy:3128"])
+            .delivery()
+            .unwrap()
+            .proxy
+            .expect("a proxy");
+        assert_eq!(proxy.uri.to_string(), "http://proxy:3128/");
+        assert!(proxy.authorization.is_some());
+        assert!(serve(&[]).delivery().unwrap().proxy.is_none());
     }
 }

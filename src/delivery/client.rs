@@ -1,6 +1,7 @@
 //! The HTTP client webhooks go out with, and the destinations it has checked.
 
-use super::guard::{self, GuardedResolver};
+use super::guard;
+use super::proxy::Connector;
 use super::worker::DeliveryConfig;
 use axum::http::{self, HeaderValue};
 use base64::Engine;
@@ -8,7 +9,6 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,8 +21,7 @@ const KNOWN_URLS: usize = 10_000;
 /// How long an unused keep-alive connection stays open.
 const IDLE_CONNECTION: Duration = Duration::from_secs(60);
 
-pub type Client =
-    hyper_util::client::legacy::Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
+pub type Client = hyper_util::client::legacy::Client<HttpsConnector<Connector>, Full<Bytes>>;
 
 /// Where a URL's requests go: the URL without its credentials, which travel as
 /// `Authorization: Basic` instead (as browsers and curl send them).
@@ -42,6 +41,9 @@ pub struct Http {
     allow_private: bool,
     urls: Mutex<HashMap<String, Arc<Target>>>,
     pub user_agent: HeaderValue,
+    /// `Proxy-Authorization` for the requests a proxy forwards (plain HTTP destinations; HTTPS
+    /// ones send it with the tunnel's `CONNECT`).
+    proxy_authorization: Option<HeaderValue>,
 }
 
 impl Http {
@@ -60,12 +62,11 @@ impl Http {
             .expect("ring supports the default TLS versions")
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let mut tcp = HttpConnector::new_with_resolver(GuardedResolver {
-            allow_private: config.allow_private,
-        });
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(config.connect_timeout));
+        let tcp = Connector::new(
+            config.proxy.as_ref(),
+            config.allow_private,
+            config.connect_timeout,
+        );
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -82,6 +83,15 @@ impl Http {
             allow_private: config.allow_private,
             urls: Mutex::default(),
             user_agent: HeaderValue::from_static(concat!("Palaver/", env!("CARGO_PKG_VERSION"))),
+            proxy_authorization: config.proxy.as_ref().and_then(|p| p.authorization.clone()),
+        }
+    }
+
+    /// The `Proxy-Authorization` a request to `uri` carries itself, if any.
+    pub fn proxy_authorization(&self, uri: &http::Uri) -> Option<&HeaderValue> {
+        match uri.scheme_str() {
+            Some("http") => self.proxy_authorization.as_ref(),
+            _ => None,
         }
     }
 
@@ -111,7 +121,7 @@ impl Http {
 }
 
 /// `Basic` credentials from a URL's `user:password@`, if it has any.
-fn basic_auth(url: &url::Url) -> Option<HeaderValue> {
+pub(super) fn basic_auth(url: &url::Url) -> Option<HeaderValue> {
     if url.username().is_empty() && url.password().is_none() {
         return None;
     }

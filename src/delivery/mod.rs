@@ -5,12 +5,14 @@
 mod batch;
 mod client;
 pub mod guard;
+mod proxy;
 mod recovery;
 pub mod schedule;
 mod send;
 pub mod sign;
 mod worker;
 
+pub use proxy::WebhookProxy;
 pub use recovery::Recoverer;
 pub use schedule::RetrySchedule;
 pub use worker::{Deliverer, DeliveryConfig};

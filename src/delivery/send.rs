@@ -62,6 +62,11 @@ async fn post(http: &Http, c: &Claimed, body: String, at: Millis) -> Result<(u16
             .headers_mut()
             .insert(header::AUTHORIZATION, credentials.clone());
     }
+    if let Some(credentials) = http.proxy_authorization(&target.uri) {
+        request
+            .headers_mut()
+            .insert(header::PROXY_AUTHORIZATION, credentials.clone());
+    }
     let response = http
         .client
         .request(request)

@@ -2,6 +2,7 @@
 
 use super::batch::{self, Held};
 use super::client::Http;
+use super::proxy::WebhookProxy;
 use super::{RetrySchedule, send};
 use crate::domain::{Millis, new_id};
 use crate::store::{AttemptRecord, Claimed, NextStep, Outcome, PARKED, Store};
@@ -23,6 +24,8 @@ pub struct DeliveryConfig {
     pub concurrency: usize,
     /// Certificates trusted for HTTPS beside the system's and Mozilla's roots.
     pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// Where webhooks go out through, if not straight to their endpoints.
+    pub proxy: Option<WebhookProxy>,
 }
 
 impl Default for DeliveryConfig {
@@ -34,6 +37,7 @@ impl Default for DeliveryConfig {
             allow_private: false,
             concurrency: 256,
             ca_certs: Vec::new(),
+            proxy: None,
         }
     }
 }

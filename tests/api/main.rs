@@ -34,6 +34,7 @@ mod lifecycle;
 mod live;
 mod multiprocess;
 mod ordering;
+mod proxy;
 mod scene;
 mod seed;
 mod tls;

@@ -29,13 +29,13 @@ type Seen = Arc<Mutex<Vec<(Option<String>, Bytes)>>>;
 
 /// A TLS receiver: its URL, the PEM of the authority that issued its certificate, and the
 /// requests it got.
-struct TlsReceiver {
-    url: String,
-    ca_pem: String,
-    bodies: Seen,
+pub(crate) struct TlsReceiver {
+    pub(crate) url: String,
+    pub(crate) ca_pem: String,
+    pub(crate) bodies: Seen,
 }
 
-async fn tls_receiver() -> TlsReceiver {
+pub(crate) async fn tls_receiver() -> TlsReceiver {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
