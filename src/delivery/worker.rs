@@ -124,10 +124,12 @@ async fn dispatch(
         }
         let full = batch.len() == free;
         // A delivery whose body could not be rebuilt fails at once, the reason in its log.
-        let (unsendable, batch): (Vec<Claimed>, Vec<Claimed>) =
-            batch.into_iter().partition(|c| c.unsendable.is_some());
-        for c in unsendable {
-            let _ = done_tx.send(not_sent(c)).await;
+        if batch.iter().any(|c| c.unsendable.is_some()) {
+            let unsendable;
+            (unsendable, batch) = batch.into_iter().partition(|c| c.unsendable.is_some());
+            for c in unsendable {
+                let _ = done_tx.send(not_sent(c)).await;
+            }
         }
         // Batches sent before go out again as they were; batching endpoints' new deliveries
         // wait for room; the rest go alone.
