@@ -357,12 +357,17 @@ mod tests {
     use rusqlite::params;
 
     fn writer(dir: &tempfile::TempDir) -> Writer {
+        writer_with(dir, Duration::ZERO, false)
+    }
+
+    /// A writer on a table `t`, its flushes slowed by `slow_flush` or failing.
+    fn writer_with(dir: &tempfile::TempDir, slow_flush: Duration, fail_flushes: bool) -> Writer {
         let path = dir.path().join("w.db");
         let conn = super::super::open_writer(path.to_str().unwrap()).unwrap();
         conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
             .unwrap();
         let wal = PathBuf::from(format!("{}-wal", path.display()));
-        Writer::start(conn, wal, Arc::default())
+        Writer::start_with(conn, wal, Arc::default(), slow_flush, fail_flushes)
     }
 
     /// Inserts `k`; then fails if `fail` says so.
@@ -397,13 +402,8 @@ mod tests {
     #[tokio::test]
     async fn a_lazy_job_is_answered_after_the_flushes_before_it() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let conn = super::super::open_writer(path.to_str().unwrap()).unwrap();
-        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
-            .unwrap();
-        let wal = PathBuf::from(format!("{}-wal", path.display()));
         let slow = Duration::from_millis(300);
-        let w = Writer::start_with(conn, wal, Arc::default(), slow, false);
+        let w = writer_with(&dir, slow, false);
         let started = std::time::Instant::now();
         let durable = tokio::spawn({
             let w = w.clone();
@@ -429,12 +429,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_flush_stops_all_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let conn = super::super::open_writer(path.to_str().unwrap()).unwrap();
-        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
-            .unwrap();
-        let wal = PathBuf::from(format!("{}-wal", path.display()));
-        let w = Writer::start_with(conn, wal, Arc::default(), Duration::ZERO, true);
+        let w = writer_with(&dir, Duration::ZERO, true);
         assert!(w.broken().is_none());
         let first = insert(&w, Guard::Savepoint, "a", false).await;
         assert!(
