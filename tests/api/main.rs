@@ -21,6 +21,7 @@ mod teams;
 
 mod auth;
 mod batching;
+mod browser;
 mod bench;
 mod conversation;
 mod crash;
@@ -39,3 +40,4 @@ mod scene;
 mod seed;
 mod tls;
 mod webhooks_admin;
+mod widget_settings;

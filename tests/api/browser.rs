@@ -1,0 +1,1 @@
+//! The widget in a real browser (headless Chromium driven by playwright-core).

@@ -1,0 +1,1 @@
+//! The team's widget settings (`GET/PATCH /api/v1/team/widget`), allowed origins and CORS.
