@@ -1,5 +1,5 @@
-//! Pure types and rules: ids, visitor naming and channel slugs, the conversation state machine and
-//! the Talkus payload. No I/O, no async.
+//! Pure types and rules: ids, visitor naming and channel slugs, the conversation state machine,
+//! the Talkus payload and the widget's settings. No I/O, no async.
 
 pub mod conversation;
 pub mod email;
@@ -7,6 +7,7 @@ pub mod ids;
 pub mod naming;
 pub mod payload;
 pub mod time;
+pub mod widget;
 
 pub use conversation::{Command, ConversationStatus, EventName, Transition, TransitionError};
 pub use ids::{hash_secret, new_id, new_secret, new_visitor_id};
