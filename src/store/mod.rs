@@ -15,6 +15,7 @@ pub use handoff::Handoff;
 pub use model::*;
 
 use crate::domain::Millis;
+use crate::domain::widget::WidgetSettings;
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -70,6 +71,11 @@ pub trait Directory: Send + Sync {
     async fn team_by_api_key_hash(&self, hash: &str) -> Result<Option<Team>>;
 
     async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>>;
+
+    async fn team(&self, team_seq: i64) -> Result<Option<Team>>;
+
+    /// Replaces the team's widget settings (already checked: see [`crate::domain::widget`]).
+    async fn set_widget(&self, team_seq: i64, widget: &WidgetSettings) -> Result<()>;
 
     async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool>;
 

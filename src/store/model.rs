@@ -1,5 +1,6 @@
 //! The rows the store reads and writes.
 
+use crate::domain::widget::WidgetSettings;
 use crate::domain::{ConversationStatus, Identity, Millis};
 
 /// A tenant: its agents, endpoints, visitors and conversations are its own.
@@ -10,6 +11,8 @@ pub struct Team {
     pub name: String,
     /// Public key the widget sends in `X-Site-Key`.
     pub site_key: String,
+    /// How the widget looks and which websites may use the visitor API.
+    pub widget: WidgetSettings,
 }
 
 pub struct NewTeam {

@@ -42,13 +42,14 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
-pub fn team(r: &impl Columns) -> Team {
-    Team {
+pub fn team(r: &impl Columns) -> Result<Team> {
+    Ok(Team {
         seq: r.int("seq"),
         id: r.text("id"),
         name: r.text("name"),
         site_key: r.text("site_key"),
-    }
+        widget: serde_json::from_str(&r.text("widget")).map_err(|_| corrupt("team widget"))?,
+    })
 }
 
 pub fn endpoint(r: &impl Columns) -> Endpoint {

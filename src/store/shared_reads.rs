@@ -12,7 +12,7 @@ macro_rules! reads_on {
 
         pub async fn default_team(pool: &Pool) -> Result<Option<Team>> {
             let r = sqlx::query("SELECT * FROM teams WHERE is_default").fetch_optional(pool).await?;
-            Ok(r.as_ref().map(rows::team))
+            r.as_ref().map(rows::team).transpose()
         }
 
         pub async fn team_by(pool: &Pool, column: KeyColumn, key: &str) -> Result<Option<Team>> {
@@ -21,7 +21,12 @@ macro_rules! reads_on {
                 KeyColumn::SiteKey => "SELECT * FROM teams WHERE site_key = $1",
             };
             let r = sqlx::query(sql).bind(key).fetch_optional(pool).await?;
-            Ok(r.as_ref().map(rows::team))
+            r.as_ref().map(rows::team).transpose()
+        }
+
+        pub async fn team(pool: &Pool, team_seq: i64) -> Result<Option<Team>> {
+            let r = sqlx::query("SELECT * FROM teams WHERE seq = $1").bind(team_seq).fetch_optional(pool).await?;
+            r.as_ref().map(rows::team).transpose()
         }
 
         pub async fn api_key_matches(pool: &Pool, team_seq: i64, hash: &str) -> Result<bool> {

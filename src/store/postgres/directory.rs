@@ -25,7 +25,7 @@ impl Directory for PgStore {
             Some(d) if d.is_unique_violation() => StoreError::Conflict(ConflictKind::State),
             _ => StoreError::Db(e),
         })?;
-        Ok(rows::team(&r))
+        rows::team(&r)
     }
 
     async fn team_by_api_key_hash(&self, hash: &str) -> Result<Option<Team>> {
@@ -33,6 +33,22 @@ impl Directory for PgStore {
     }
     async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>> {
         on_postgres::team_by(&self.pool, KeyColumn::SiteKey, site_key).await
+    }
+    async fn team(&self, team_seq: i64) -> Result<Option<Team>> {
+        on_postgres::team(&self.pool, team_seq).await
+    }
+    async fn set_widget(&self, team_seq: i64, widget: &WidgetSettings) -> Result<()> {
+        let json = serde_json::to_string(widget).expect("settings serialize");
+        let n = sqlx::query("UPDATE teams SET widget = $1 WHERE seq = $2")
+            .bind(json)
+            .bind(team_seq)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
     async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool> {
         on_postgres::api_key_matches(&self.pool, team_seq, hash).await

@@ -1,6 +1,6 @@
 //! The writes that are not chat or outbox: teams, agents, endpoints, idempotent answers.
 
-use super::super::{Endpoint, NewTeam, Result, StoredAnswer, Team};
+use super::super::{Endpoint, NewTeam, Result, StoreError, StoredAnswer, Team};
 use crate::domain::Millis;
 use rusqlite::{Connection, params};
 
@@ -14,7 +14,19 @@ pub fn create_team(conn: &Connection, t: NewTeam) -> Result<Team> {
         id: t.id,
         name: t.name,
         site_key: t.site_key,
+        widget: Default::default(),
     })
+}
+
+/// Replaces a team's widget settings (JSON).
+pub fn set_widget(conn: &Connection, team_seq: i64, widget: &str) -> Result<()> {
+    let n = conn
+        .prepare_cached("UPDATE teams SET widget = ? WHERE seq = ?")?
+        .execute(params![widget, team_seq])?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 /// Inserts or replaces an agent; answers whether it was new.

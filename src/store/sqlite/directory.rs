@@ -18,6 +18,14 @@ impl Directory for SqliteStore {
     async fn team_by_site_key(&self, site_key: &str) -> Result<Option<Team>> {
         on_sqlite::team_by(&self.read, KeyColumn::SiteKey, site_key).await
     }
+    async fn team(&self, team_seq: i64) -> Result<Option<Team>> {
+        on_sqlite::team(&self.read, team_seq).await
+    }
+    async fn set_widget(&self, team_seq: i64, widget: &WidgetSettings) -> Result<()> {
+        let json = serde_json::to_string(widget).expect("settings serialize");
+        self.one(move |c| admin::set_widget(c, team_seq, &json))
+            .await
+    }
     async fn api_key_matches(&self, team_seq: i64, hash: &str) -> Result<bool> {
         on_sqlite::api_key_matches(&self.read, team_seq, hash).await
     }
