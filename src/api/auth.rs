@@ -2,19 +2,24 @@
 
 use super::AppState;
 use super::error::ApiError;
+use super::origin;
 use crate::chat::cache::TtlCache;
 use crate::domain::hash_secret;
-use crate::store::{Team, VisitorRecord};
+use crate::store::{Store, Team, VisitorRecord};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use std::sync::Arc;
 
 /// Who keys and tokens belong to: read on every request, changed never (keys cannot be
-/// rotated yet) — so remembered for a minute instead of read each time.
+/// rotated yet) — so remembered for a minute instead of read each time. A team's widget
+/// settings come with it: a change made through this process forgets the team at once
+/// ([`AuthCache::forget_team`]); other processes sharing the store see it within the minute.
 pub struct AuthCache {
     teams: TtlCache<String, Arc<Team>>,
     sites: TtlCache<String, Arc<Team>>,
+    /// Teams by `seq`: a visitor's team, for its allowed origins.
+    by_seq: TtlCache<i64, Arc<Team>>,
     /// Only the visitor's identity fields may be stale here; handlers use its ids.
     visitors: TtlCache<String, Arc<VisitorRecord>>,
 }
@@ -25,8 +30,31 @@ impl Default for AuthCache {
         AuthCache {
             teams: TtlCache::new(ttl, 1_000),
             sites: TtlCache::new(ttl, 1_000),
+            by_seq: TtlCache::new(ttl, 1_000),
             visitors: TtlCache::new(ttl, 100_000),
         }
+    }
+}
+
+impl AuthCache {
+    /// The team, from the cache or the store.
+    pub async fn team(&self, store: &dyn Store, seq: i64) -> Result<Arc<Team>, ApiError> {
+        if let Some(team) = self.by_seq.get(&seq) {
+            return Ok(team);
+        }
+        let team =
+            store.team(seq).await?.map(Arc::new).ok_or_else(|| {
+                ApiError::unauthorized("the team of this visitor no longer exists")
+            })?;
+        self.by_seq.insert(seq, team.clone());
+        Ok(team)
+    }
+
+    /// Forgets everything cached about the team, after a change of its settings.
+    pub fn forget_team(&self, seq: i64) {
+        self.teams.remove_if(|_, t| t.seq == seq);
+        self.sites.remove_if(|_, t| t.seq == seq);
+        self.by_seq.remove_if(|s, _| *s == seq);
     }
 }
 
@@ -65,7 +93,8 @@ impl FromRequestParts<AppState> for TeamAuth {
     }
 }
 
-/// A site (the team behind a widget), by `X-Site-Key`.
+/// A site (the team behind a widget), by `X-Site-Key`, called from a page of an allowed origin
+/// (see [`super::origin`]).
 pub struct SiteAuth(pub Arc<Team>);
 
 impl FromRequestParts<AppState> for SiteAuth {
@@ -79,21 +108,26 @@ impl FromRequestParts<AppState> for SiteAuth {
             .ok_or_else(|| {
                 ApiError::unauthorized("send the team's site key in the `X-Site-Key` header")
             })?;
-        if let Some(team) = state.auth.sites.get(&key.to_string()) {
-            return Ok(SiteAuth(team));
-        }
-        let team = state
-            .store
-            .team_by_site_key(key)
-            .await?
-            .map(Arc::new)
-            .ok_or_else(|| ApiError::unauthorized("the site key is not valid"))?;
-        state.auth.sites.insert(key.to_string(), team.clone());
+        let team = match state.auth.sites.get(&key.to_string()) {
+            Some(team) => team,
+            None => {
+                let team = state
+                    .store
+                    .team_by_site_key(key)
+                    .await?
+                    .map(Arc::new)
+                    .ok_or_else(|| ApiError::unauthorized("the site key is not valid"))?;
+                state.auth.sites.insert(key.to_string(), team.clone());
+                team
+            }
+        };
+        origin::check(parts, &team)?;
         Ok(SiteAuth(team))
     }
 }
 
-/// A visitor, by `Authorization: Bearer <visitorToken>` (and the site key, when sent, must match).
+/// A visitor, by `Authorization: Bearer <visitorToken>` (and the site key, when sent, must
+/// match), called from a page of an origin their team allows (see [`super::origin`]).
 pub struct VisitorAuth(pub Arc<VisitorRecord>);
 
 impl FromRequestParts<AppState> for VisitorAuth {
@@ -129,6 +163,8 @@ impl FromRequestParts<AppState> for VisitorAuth {
                     "the visitor token belongs to another site",
                 ));
             }
+        } else {
+            origin::check_team(parts, state, visitor.team_seq).await?;
         }
         Ok(VisitorAuth(visitor))
     }

@@ -1,10 +1,12 @@
 //! `GET /visitor/conversations/{id}/events`: a Server-Sent Events stream of the conversation's
 //! new messages and status changes, resumable with `Last-Event-ID` (the last message's id).
+//! A `status` event (`{status, agent}`) comes first, then again whenever the status or the
+//! agent in charge changes.
 //! Changes arrive through the store, so a change made through any process sharing it shows up.
 
 use super::auth::VisitorAuth;
 use super::{ApiError, ApiResult, AppState};
-use crate::chat::MessageOut;
+use crate::chat::{AgentCard, TranscriptMessage};
 use crate::domain::ConversationStatus;
 use crate::store::{ConversationRecord, LiveChange, Store};
 use axum::extract::{Path, State};
@@ -65,37 +67,34 @@ async fn feed(
     tx: mpsc::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut status: Option<ConversationStatus> = None;
+    // What the last status event showed: the status and the agent's stored profile.
+    let mut shown: Option<(ConversationStatus, Option<String>)> = None;
     loop {
         let Ok(Some(now)) = store.conversation(c.team_seq, &c.id).await else {
             return;
         };
-        if status != Some(now.status) {
-            status = Some(now.status);
-            let e = Event::default()
-                .event("status")
-                .data(json!({"status": now.status.as_str()}).to_string());
+        if shown
+            .as_ref()
+            .is_none_or(|(status, agent)| *status != now.status || *agent != now.agent)
+        {
+            let data = json!({"status": now.status.as_str(), "agent": AgentCard::of(&now)});
+            let e = Event::default().event("status").data(data.to_string());
             if tx.send(e).await.is_err() {
                 return;
             }
+            shown = Some((now.status, now.agent));
         }
         let Ok(messages) = store.messages_after(c.seq, last).await else {
             return;
         };
         for m in messages {
             last = m.seq;
-            let mut data =
-                serde_json::to_value(MessageOut::new(&c.id, &m)).expect("messages serialize");
-            data["from"] = if m.agent_id.is_some() {
-                "agent"
-            } else {
-                "visitor"
-            }
-            .into();
+            let data = serde_json::to_string(&TranscriptMessage::new(&c.id, &m))
+                .expect("messages serialize");
             let e = Event::default()
                 .event("message")
                 .id(m.seq.to_string())
-                .data(data.to_string());
+                .data(data);
             if tx.send(e).await.is_err() {
                 return;
             }

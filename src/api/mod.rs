@@ -11,6 +11,8 @@ mod health;
 mod idempotency;
 mod live;
 mod openapi;
+mod origin;
+mod team_widget;
 mod visitor;
 mod webhooks;
 
@@ -65,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(deliveries::router())
         .merge(conversations::router())
+        .merge(team_widget::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,

@@ -1,33 +1,54 @@
-//! The visitor API, called by the widget from browsers (CORS open): start or resume a
+//! The visitor API, called by the widget from browsers of any origin (CORS open; a team may
+//! restrict the origins: see [`super::origin`]): read the widget's settings, start or resume a
 //! conversation, read it, write, give an email.
 
 use super::auth::{SiteAuth, VisitorAuth};
 use super::extract::Body;
 use super::{ApiResult, AppState, answer, json};
-use crate::chat::{IdentityInput, StartInput, message_view};
+use crate::chat::{AgentCard, IdentityInput, StartInput, TranscriptMessage};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::json as j;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
+
+/// How long browsers may reuse a preflight's answer (Chromium keeps at most 2 hours).
+const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(2 * 3600);
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/widget", get(super::team_widget::public))
         .route("/conversations", post(start))
         .route("/conversations/{id}", get(get_one))
         .route("/conversations/{id}/messages", post(message))
         .route("/conversations/{id}/email", put(email))
         .route("/conversations/{id}/events", get(super::live::events))
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods(Any)
-                .allow_headers(Any),
-        )
+        .layer(cors())
+}
+
+/// Any origin may call (the allowed origins are checked with the caller's team, answering a
+/// readable 403); the headers are listed, since `Authorization` is never covered by `*`.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-site-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("idempotent-replayed"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(PREFLIGHT_MAX_AGE)
 }
 
 #[derive(Deserialize, Default)]
@@ -86,10 +107,14 @@ async fn get_one(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (c, messages) = s.chat.visitor_view(&v, &id).await?;
-    let messages: Vec<_> = messages.iter().map(message_view).collect();
+    let messages: Vec<_> = messages
+        .iter()
+        .map(|m| TranscriptMessage::new(&c.id, m))
+        .collect();
+    let agent = AgentCard::of(&c);
     Ok(json(
         StatusCode::OK,
-        &j!({"status": c.status.as_str(), "messages": messages}),
+        &j!({"status": c.status.as_str(), "agent": agent, "messages": messages}),
     ))
 }
 

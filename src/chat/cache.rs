@@ -40,6 +40,12 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         }
         map.insert(key, (value, Instant::now()));
     }
+
+    /// Forgets the entries `stale` picks (a change made here must show at once).
+    pub fn remove_if(&self, stale: impl Fn(&K, &V) -> bool) {
+        let mut map = self.map.lock().expect("cache poisoned");
+        map.retain(|k, (v, _)| !stale(k, v));
+    }
 }
 
 #[cfg(test)]
@@ -59,5 +65,18 @@ mod tests {
         }
         assert!(c.map.lock().unwrap().len() <= 3);
         assert_eq!(c.get(&9), Some("x"));
+    }
+
+    #[test]
+    fn picked_entries_are_forgotten() {
+        let c = TtlCache::new(Duration::from_secs(60), 10);
+        c.insert("k1", 1);
+        c.insert("k2", 2);
+        c.insert("k3", 1);
+        c.remove_if(|_, v| *v == 1);
+        assert_eq!(
+            (c.get(&"k1"), c.get(&"k2"), c.get(&"k3")),
+            (None, Some(2), None)
+        );
     }
 }

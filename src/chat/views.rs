@@ -42,6 +42,46 @@ impl MessageOut {
     }
 }
 
+/// A message in the visitor's transcript: the API's message and who wrote it, so that the
+/// widget can tell the two sides apart.
+#[derive(Serialize, Clone, Debug)]
+pub struct TranscriptMessage {
+    #[serde(flatten)]
+    pub message: MessageOut,
+    /// `visitor` or `agent`.
+    pub from: &'static str,
+}
+
+impl TranscriptMessage {
+    pub fn new(conversation_id: &str, m: &MessageRecord) -> Self {
+        TranscriptMessage {
+            message: MessageOut::new(conversation_id, m),
+            from: if m.agent_id.is_some() {
+                "agent"
+            } else {
+                "visitor"
+            },
+        }
+    }
+}
+
+/// The agent a visitor sees in charge of their conversation: who last entered or wrote, as
+/// PAYLOAD.md names them (`real_name`, else `name`; `profile.image_48`).
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct AgentCard {
+    pub name: String,
+    /// A URL, or `""` when the profile has none.
+    pub picture: String,
+}
+
+impl AgentCard {
+    /// The conversation's agent, if one entered.
+    pub fn of(c: &ConversationRecord) -> Option<Self> {
+        let (name, picture) = super::state::agent_view(c.agent.as_deref()?);
+        Some(AgentCard { name, picture })
+    }
+}
+
 /// A conversation as lists show it.
 #[derive(Serialize, Clone, Debug)]
 #[serde(rename_all = "camelCase")]

@@ -17,10 +17,19 @@ on_every_store!(
 
 pub const AGENT: &str = "U0LIVE001";
 
-/// Asserts a `status` event with this status.
-pub fn assert_status(e: &SseEvent, status: &str) {
+/// Asserts a `status` event with this status and an `agent` (null, or `{name, picture}`:
+/// `widget_settings::transcript` checks which); returns the agent.
+pub fn assert_status(e: &SseEvent, status: &str) -> Value {
     assert_eq!(e.event, "status", "expected a status event: {e:?}");
-    assert_eq!(e.json(), json!({ "status": status }), "{e:?}");
+    let data = e.json();
+    let keys: Vec<&str> = data
+        .as_object()
+        .map_or(vec![], |o| o.keys().map(String::as_str).collect());
+    assert_eq!(keys, ["status", "agent"], "{e:?}");
+    assert_eq!(data["status"], json!(status), "{e:?}");
+    let agent = data["agent"].clone();
+    assert!(agent.is_null() || agent.is_object(), "{e:?}");
+    agent
 }
 
 /// Asserts a `message` event carrying the message the API answered, written by `from`;
