@@ -1,0 +1,146 @@
+// Shared by the browser scenarios (run by tests/api/browser.rs, which sets the environment).
+// Plain ES module; playwright-core drives Debian's Chromium (never a downloaded browser).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+function need(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run these scripts through cargo test`);
+  return value;
+}
+
+export const env = {
+  palaver: need('PALAVER_URL'),
+  apiKey: need('PALAVER_API_KEY'),
+  siteKey: need('PALAVER_SITE_KEY'),
+  chromium: need('PALAVER_CHROMIUM'),
+  hostUrl: need('HOST_URL'),
+  hostTitle: need('HOST_TITLE'),
+  agentId: need('AGENT_ID'),
+  screenshots: need('SCREENSHOTS'),
+};
+
+// The flags that work on this machine (closed network, root, no GPU).
+const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// Every wait is bounded by this failure limit; nothing waits a fixed time.
+const STEP_TIMEOUT = 15_000;
+
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// Runs `scenario(browser)` and exits 0, or prints the error and the page logs and exits 1.
+export async function run(scenario) {
+  const browser = await chromium.launch({ executablePath: env.chromium, args: FLAGS });
+  try {
+    await scenario(browser);
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}
+
+// A fresh visitor (own storage) in a new context; page console lines are echoed for failures.
+export async function visitor(browser, options = {}) {
+  const context = await browser.newContext({ locale: 'en-US', ...options });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  page.on('console', (m) => console.log(`[page ${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+  page.on('requestfailed', (r) => console.log(`[request failed] ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  return { context, page };
+}
+
+// A locator for one of the widget's `data-part`s (Playwright's CSS pierces its open shadow root).
+export function part(page, name) {
+  return page.locator(`[data-part="${name}"]`);
+}
+
+// The transcript's messages from `from` ('visitor' | 'agent'), in `state` if given, holding `text`.
+export function message(page, from, text, state) {
+  const s = state ? `[data-state="${state}"]` : '';
+  return page.locator(`[data-part="message"][data-from="${from}"]${s}`).filter({ hasText: text });
+}
+
+// Loads the host page and waits for the widget's bubble.
+export async function openHost(page) {
+  await page.goto(env.hostUrl);
+  await part(page, 'bubble').waitFor({ state: 'visible' });
+}
+
+// The bubble's label starts with "Open chat" when closed (it may add the unread count).
+export async function bubbleSays(page, label) {
+  const said = await part(page, 'bubble').getAttribute('aria-label');
+  return typeof said === 'string' && said.startsWith(label);
+}
+
+// Opens the panel with the bubble (if closed) and waits for it to be open and still.
+export async function openPanel(page) {
+  if (await bubbleSays(page, 'Open chat')) await part(page, 'bubble').click();
+  await part(page, 'panel').waitFor({ state: 'visible' });
+  await still(part(page, 'panel'));
+  check(await bubbleSays(page, 'Close chat'), 'an open panel\'s bubble must say "Close chat"');
+}
+
+// Awaits the end of the running finite animations and transitions of the element's tree (the
+// widget's whole shadow root for an element of the widget).
+export async function still(locator) {
+  await locator.evaluate((e) => {
+    const root = e.getRootNode();
+    const all = [...e.getAnimations({ subtree: true }), ...(root.getAnimations ? root.getAnimations() : [])];
+    const finite = all.filter((a) => a.effect?.getComputedTiming().endTime !== Infinity);
+    return Promise.allSettled(finite.map((a) => a.finished));
+  });
+}
+
+// The visitor types `text` and presses Enter; waits until the widget shows it sent.
+export async function send(page, text) {
+  await part(page, 'input').fill(text);
+  await part(page, 'input').press('Enter');
+  await message(page, 'visitor', text, 'sent').waitFor();
+}
+
+// The widget's state in the page's localStorage (`palaver:<siteKey>`).
+export async function stored(page) {
+  const raw = await page.evaluate((k) => localStorage.getItem(k), `palaver:${env.siteKey}`);
+  check(raw, `localStorage has no palaver:${env.siteKey}`);
+  const state = JSON.parse(raw);
+  check(typeof state.conversationId === 'string', `no conversationId in stored state ${raw}`);
+  check(typeof state.visitorToken === 'string', `no visitorToken in stored state ${raw}`);
+  return state;
+}
+
+// A team API call with the admin key; fails on any non-2xx answer.
+export async function team(method, path, body) {
+  const response = await fetch(`${env.palaver}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${env.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  check(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// Moss writes `text` in conversation `id`.
+export function agentSays(id, text) {
+  return team('POST', `/conversations/${id}/messages`, { agentId: env.agentId, text });
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(env.screenshots, { recursive: true });
+  await still(part(page, 'bubble'));
+  await page.screenshot({ path: join(env.screenshots, `${name}.png`) });
+}
+
+// The values the Rust test checks; printed as the last RESULT line.
+export function result(values) {
+  console.log(`RESULT ${JSON.stringify(values)}`);
+}
