@@ -20,9 +20,11 @@ mod tests {
     use super::DOCUMENT;
     use serde_json::Value;
 
-    /// Every call of API.md, as (method, path).
+    /// Every call of API.md (and of the widget's settings, issue 10), as (method, path).
     const CALLS: &[(&str, &str)] = &[
         ("get", "/team"),
+        ("get", "/team/widget"),
+        ("patch", "/team/widget"),
         ("put", "/agents/{agentId}"),
         ("get", "/agents"),
         ("get", "/agents/{agentId}"),
@@ -43,6 +45,7 @@ mod tests {
         ("post", "/conversations/{id}/join"),
         ("post", "/conversations/{id}/messages"),
         ("post", "/conversations/{id}/end"),
+        ("get", "/visitor/widget"),
         ("post", "/visitor/conversations"),
         ("get", "/visitor/conversations/{id}"),
         ("post", "/visitor/conversations/{id}/messages"),
