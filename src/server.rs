@@ -7,6 +7,7 @@ use crate::config::{ApiKey, ServeArgs};
 use crate::delivery::{Deliverer, Recoverer};
 use crate::domain::{Millis, hash_secret, new_id, new_secret};
 use crate::store::{self, NewTeam, Store, StoreError, Team};
+use crate::web;
 use anyhow::{Context, bail};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -62,7 +63,12 @@ pub async fn serve(
         auth: Arc::default(),
         shutdown: stop_rx,
     });
-    let app = api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let site = web::Site {
+        site_key: team.site_key.clone(),
+    };
+    let app = api::app(state)
+        .merge(web::router(site))
+        .into_make_service_with_connect_info::<SocketAddr>();
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
     tracing::info!(%addr, "listening");

@@ -1,0 +1,211 @@
+//! Static files embedded in the binary: the widget script (its JavaScript parts and its CSS put
+//! together once) and the pages' stylesheet. Each is compressed once, answered with an `ETag`
+//! and `Cache-Control`, gzip when the client accepts it, and `304` when its copy is current.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::sync::LazyLock;
+
+/// One file, ready to answer.
+pub struct Asset {
+    content_type: &'static str,
+    /// Browsers keep it this long before asking again with `If-None-Match`.
+    cache_control: &'static str,
+    body: Vec<u8>,
+    gzip: Vec<u8>,
+    etag: String,
+}
+
+impl Asset {
+    fn new(content_type: &'static str, cache_control: &'static str, body: Vec<u8>) -> Self {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&body).expect("gzip into memory");
+        let gzip = gz.finish().expect("gzip into memory");
+        let digest = Sha256::digest(&body);
+        let etag = format!("\"{}\"", crate::domain::ids::lower_hex(&digest[..12]));
+        Asset {
+            content_type,
+            cache_control,
+            body,
+            gzip,
+            etag,
+        }
+    }
+
+    /// Answers a `GET` for this file.
+    pub fn respond(&self, request: &HeaderMap) -> Response {
+        let mut headers = HeaderMap::new();
+        let etag = HeaderValue::from_str(&self.etag).expect("hex is a header value");
+        headers.insert(header::ETAG, etag);
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(self.cache_control),
+        );
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        // Pages of any origin may load it, even those isolated with COEP.
+        headers.insert(
+            "cross-origin-resource-policy",
+            HeaderValue::from_static("cross-origin"),
+        );
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if matches_etag(request, &self.etag) {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        if accepts_gzip(request) {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            return (headers, self.gzip.clone()).into_response();
+        }
+        (headers, self.body.clone()).into_response()
+    }
+}
+
+fn matches_etag(request: &HeaderMap, etag: &str) -> bool {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+/// Whether `Accept-Encoding` takes gzip (and does not refuse it with `q=0`).
+fn accepts_gzip(request: &HeaderMap) -> bool {
+    request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p == "q=0.0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// The widget's parts, in the order they are put together.
+const WIDGET_PARTS: &[&str] = &[
+    include_str!("widget/memory.js"),
+    include_str!("widget/client.js"),
+    include_str!("widget/dom.js"),
+    include_str!("widget/view.js"),
+    include_str!("widget/transcript.js"),
+    include_str!("widget/conversation.js"),
+    include_str!("widget/calls.js"),
+    include_str!("widget/boot.js"),
+];
+
+/// `widget.js`: one function scope holding every part and the CSS, so that the page gets one
+/// global (`palaver`) and nothing else.
+pub static WIDGET: LazyLock<Asset> = LazyLock::new(|| {
+    let css = serde_json::to_string(&compact_css(include_str!("widget/widget.css")))
+        .expect("a string serializes");
+    let mut js = String::from("/* Palaver chat widget */\n(function () {\n'use strict';\n");
+    js.push_str(&format!("var PALAVER_CSS = {css};\n"));
+    for part in WIDGET_PARTS {
+        js.push_str(&compact_js(part));
+    }
+    js.push_str("})();\n");
+    Asset::new(
+        "text/javascript; charset=utf-8",
+        "public, max-age=300, stale-while-revalidate=86400",
+        js.into_bytes(),
+    )
+});
+
+/// The stylesheet of Palaver's own pages.
+pub static SITE_CSS: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "text/css; charset=utf-8",
+        "public, max-age=300",
+        compact_css(include_str!("templates/site.css")).into_bytes(),
+    )
+});
+
+/// Our JavaScript without its comment lines and indentation (it has no multi-line strings).
+fn compact_js(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Our CSS without its comments and indentation.
+fn compact_css(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    out.push_str(rest);
+    out.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_widget_stays_small() {
+        let size = WIDGET.body.len();
+        assert!(size < 40 * 1024, "widget.js is {size} bytes");
+        let js = String::from_utf8(WIDGET.body.clone()).unwrap();
+        assert!(
+            js.contains("var PALAVER_CSS = \".pv-root"),
+            "the CSS is inlined"
+        );
+        assert!(!js.contains("\n//"), "comment lines are dropped");
+    }
+
+    #[test]
+    fn gzip_is_answered_only_when_accepted() {
+        let mut h = HeaderMap::new();
+        assert!(!accepts_gzip(&h));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            "gzip, deflate, br".parse().unwrap(),
+        );
+        assert!(accepts_gzip(&h));
+        h.insert(header::ACCEPT_ENCODING, "br, gzip;q=0".parse().unwrap());
+        assert!(!accepts_gzip(&h));
+    }
+
+    #[test]
+    fn a_current_copy_gets_304() {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, WIDGET.etag.parse().unwrap());
+        assert_eq!(WIDGET.respond(&h).status(), StatusCode::NOT_MODIFIED);
+        h.insert(header::IF_NONE_MATCH, "\"other\"".parse().unwrap());
+        assert_eq!(WIDGET.respond(&h).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn css_comments_go() {
+        assert_eq!(
+            compact_css("/* a */\n.x { y: z; } /* b */\n"),
+            ".x { y: z; }"
+        );
+    }
+}
