@@ -21,8 +21,8 @@ mod teams;
 
 mod auth;
 mod batching;
-mod browser;
 mod bench;
+mod browser;
 mod conversation;
 mod crash;
 mod cross_process;
@@ -39,5 +39,6 @@ mod proxy;
 mod scene;
 mod seed;
 mod tls;
+mod web;
 mod webhooks_admin;
 mod widget_settings;
