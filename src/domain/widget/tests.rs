@@ -183,8 +183,10 @@ fn any_origin_is_allowed_until_a_list_is_set() {
 
 #[test]
 fn the_public_part_leaves_the_origins_out() {
-    let mut s = WidgetSettings::default();
-    s.allowed_origins = vec!["https://shop.example".into()];
+    let s = WidgetSettings {
+        allowed_origins: vec!["https://shop.example".into()],
+        ..WidgetSettings::default()
+    };
     let v = serde_json::to_value(s.public()).unwrap();
     assert_eq!(
         v,
