@@ -92,7 +92,8 @@ pub fn screenshots_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     let dir = target.join("screenshots");
     std::fs::create_dir_all(&dir).expect("create the screenshots folder");
-    dir
+    // Absolute: the scripts run in tests/browser, and CARGO_TARGET_DIR may be relative.
+    dir.canonicalize().expect("the screenshots folder's path")
 }
 
 /// A server, a receiver subscribed to every event, Moss, and the host page embedding the widget.

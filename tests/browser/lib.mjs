@@ -27,8 +27,8 @@ const FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-// Every wait is bounded by this failure limit; nothing waits a fixed time.
-const STEP_TIMEOUT = 15_000;
+// Every wait is bounded by this failure limit (the Rust harness's WAIT); nothing waits a fixed time.
+const STEP_TIMEOUT = 20_000;
 
 export function check(condition, message) {
   if (!condition) throw new Error(message);
