@@ -108,12 +108,12 @@ const WIDGET_PARTS: &[&str] = &[
 /// `widget.js`: one function scope holding every part and the CSS, so that the page gets one
 /// global (`palaver`) and nothing else.
 pub static WIDGET: LazyLock<Asset> = LazyLock::new(|| {
-    let css = serde_json::to_string(&compact_css(include_str!("widget/widget.css")))
+    let css = serde_json::to_string(&super::minify::css(include_str!("widget/widget.css")))
         .expect("a string serializes");
     let mut js = String::from("/* Palaver chat widget */\n(function () {\n'use strict';\n");
     js.push_str(&format!("var PALAVER_CSS = {css};\n"));
     for part in WIDGET_PARTS {
-        js.push_str(&compact_js(part));
+        js.push_str(&super::minify::js(part));
     }
     js.push_str("})();\n");
     Asset::new(
@@ -128,40 +128,9 @@ pub static SITE_CSS: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         "text/css; charset=utf-8",
         "public, max-age=300",
-        compact_css(include_str!("templates/site.css")).into_bytes(),
+        super::minify::css(include_str!("templates/site.css")).into_bytes(),
     )
 });
-
-/// Our JavaScript without its comment lines and indentation (it has no multi-line strings).
-fn compact_js(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    for line in source.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with("//") {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-/// Our CSS without its comments and indentation.
-fn compact_css(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut rest = source;
-    while let Some(start) = rest.find("/*") {
-        out.push_str(&rest[..start]);
-        rest = rest[start..]
-            .find("*/")
-            .map_or("", |end| &rest[start + end + 2..]);
-    }
-    out.push_str(rest);
-    out.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 #[cfg(test)]
 mod tests {
@@ -199,13 +168,5 @@ mod tests {
         assert_eq!(WIDGET.respond(&h).status(), StatusCode::NOT_MODIFIED);
         h.insert(header::IF_NONE_MATCH, "\"other\"".parse().unwrap());
         assert_eq!(WIDGET.respond(&h).status(), StatusCode::OK);
-    }
-
-    #[test]
-    fn css_comments_go() {
-        assert_eq!(
-            compact_css("/* a */\n.x { y: z; } /* b */\n"),
-            ".x { y: z; }"
-        );
     }
 }

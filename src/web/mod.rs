@@ -3,6 +3,7 @@
 //! Templates are compiled in (askama); scripts and styles are our own files, embedded.
 
 mod assets;
+mod minify;
 mod pages;
 
 use axum::Router;
