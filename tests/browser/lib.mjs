@@ -136,6 +136,7 @@ export function agentSays(id, text) {
 
 export async function screenshot(page, name) {
   mkdirSync(env.screenshots, { recursive: true });
+  await page.mouse.move(1, 1); // no hover effect left from the last click
   await still(part(page, 'bubble'));
   await page.screenshot({ path: join(env.screenshots, `${name}.png`) });
 }
