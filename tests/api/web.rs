@@ -29,7 +29,7 @@ async fn the_widget_script_is_cached_compressed_and_small() {
     assert!(plain.headers.get("content-encoding").is_none());
     let js = plain.text();
     assert!(
-        js.contains("window.palaver = palaver"),
+        js.contains("window.palaver=palaver"),
         "defines the one global"
     );
     assert!(header(&plain, "cache-control").contains("max-age="));
