@@ -100,6 +100,9 @@ pub struct ServeArgs {
     /// Seconds to wait for in-flight requests and deliveries on shutdown.
     #[arg(long, env = "PALAVER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// How long a console session lives unused before it ends (sign in again).
+    #[arg(long, env = "PALAVER_SESSION_IDLE", default_value = "12h", value_parser = parse_duration)]
+    pub session_idle: Duration,
 }
 
 impl ServeArgs {

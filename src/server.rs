@@ -61,11 +61,15 @@ pub async fn serve(
         allow_private: args.allow_private_destinations,
         trusted_proxies: Arc::new(args.trusted_proxies.clone()),
         auth: Arc::default(),
+        session_idle: args.session_idle,
         shutdown: stop_rx,
     });
-    let site = web::Site {
-        site_key: team.site_key.clone(),
-    };
+    let site = web::Web::new(
+        team.site_key.clone(),
+        store.clone(),
+        args.session_idle,
+        Arc::new(args.trusted_proxies.clone()),
+    );
     let app = api::app(state)
         .merge(web::router(site))
         .into_make_service_with_connect_info::<SocketAddr>();

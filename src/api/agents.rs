@@ -1,6 +1,6 @@
 //! `GET /team` and the agents: Slack user objects stored verbatim.
 
-use super::auth::TeamAuth;
+use super::auth::{AdminAuth, TeamAuth};
 use super::extract::{Body, PageQuery};
 use super::{ApiError, ApiResult, AppState, json};
 use axum::Router;
@@ -16,6 +16,10 @@ pub fn router() -> Router<AppState> {
         .route("/team", get(team))
         .route("/agents", get(list))
         .route("/agents/{agent_id}", get(get_one).put(put).delete(delete))
+        .route(
+            "/agents/{agent_id}/password",
+            axum::routing::put(super::agent_passwords::set).delete(super::agent_passwords::remove),
+        )
 }
 
 async fn team(TeamAuth(t): TeamAuth) -> Response {
@@ -31,7 +35,7 @@ fn raw(profile: String) -> Box<RawValue> {
 
 async fn put(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
     body: Body<Value>,
 ) -> ApiResult<Response> {
@@ -91,19 +95,32 @@ async fn list(
     let next = (rows.len() == limit as usize)
         .then(|| rows.last().map(|(id, _)| id.clone()))
         .flatten();
-    let data: Vec<Box<RawValue>> = rows.into_iter().map(|(_, p)| raw(p)).collect();
+    let logins = s.store.agent_logins().await?;
+    let console: Vec<&str> = rows
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .filter(|id| {
+            logins
+                .iter()
+                .any(|l| l.team_seq == t.seq && l.agent_id == *id)
+        })
+        .collect();
+    let data: Vec<Box<RawValue>> = rows.iter().map(|(_, p)| raw(p.clone())).collect();
     Ok(json(
         StatusCode::OK,
-        &j!({"data": data, "nextCursor": next}),
+        &j!({"data": data, "nextCursor": next, "consoleAccess": console}),
     ))
 }
 
 async fn delete(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     if s.store.delete_agent(t.seq, &id).await? {
+        s.store
+            .end_sessions(crate::domain::Millis(0), Some((t.seq, &id)))
+            .await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("agent"))

@@ -3,6 +3,7 @@
 use super::AppState;
 use super::error::ApiError;
 use super::origin;
+use super::session_auth::{Caller, Role, admin_only, session_caller};
 use crate::chat::cache::TtlCache;
 use crate::domain::hash_secret;
 use crate::store::{Store, Team, VisitorRecord};
@@ -68,28 +69,66 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// A team, authenticated by `Authorization: Bearer <api key>`.
+/// A team, authenticated by `Authorization: Bearer <api key>` or by a console session (see
+/// [`super::session_auth`]); [`Caller`] in the request's extensions says who acts.
 pub struct TeamAuth(pub Arc<Team>);
 
 impl FromRequestParts<AppState> for TeamAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = bearer(&parts.headers).ok_or_else(|| {
-            ApiError::unauthorized("send the team's API key as `Authorization: Bearer <key>`")
-        })?;
-        let hash = hash_secret(key);
-        if let Some(team) = state.auth.teams.get(&hash) {
-            return Ok(TeamAuth(team));
+        Ok(TeamAuth(
+            Caller::from_request_parts(parts, state).await?.team,
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
         }
-        let team = state
-            .store
-            .team_by_api_key_hash(&hash)
-            .await?
-            .map(Arc::new)
-            .ok_or_else(|| ApiError::unauthorized("the API key is not valid"))?;
-        state.auth.teams.insert(hash, team.clone());
-        Ok(TeamAuth(team))
+        let caller = match bearer(&parts.headers) {
+            Some(key) => Caller {
+                team: team_by_key(key, state).await?,
+                role: Role::Admin,
+            },
+            None => session_caller(parts, state).await?.ok_or_else(|| {
+                ApiError::unauthorized("send the team's API key as `Authorization: Bearer <key>`")
+            })?,
+        };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+async fn team_by_key(key: &str, state: &AppState) -> Result<Arc<Team>, ApiError> {
+    let hash = hash_secret(key);
+    if let Some(team) = state.auth.teams.get(&hash) {
+        return Ok(team);
+    }
+    let team = state
+        .store
+        .team_by_api_key_hash(&hash)
+        .await?
+        .map(Arc::new)
+        .ok_or_else(|| ApiError::unauthorized("the API key is not valid"))?;
+    state.auth.teams.insert(hash, team.clone());
+    Ok(team)
+}
+
+/// A team's admin: the API key or an admin's console session, not an agent's.
+pub struct AdminAuth(pub Arc<Team>);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        admin_only(&caller)?;
+        Ok(AdminAuth(caller.team))
     }
 }
 

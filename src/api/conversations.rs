@@ -2,6 +2,7 @@
 
 use super::auth::TeamAuth;
 use super::extract::{Body, List, PageQuery};
+use super::session_auth::{Caller, acting_as};
 use super::{ApiError, ApiResult, AppState, answer, json};
 use crate::chat::ConversationView;
 use crate::domain::{Command, ConversationStatus};
@@ -107,47 +108,50 @@ struct MessageBody {
 
 async fn join(
     s: State<AppState>,
-    t: TeamAuth,
+    caller: Caller,
     id: Path<String>,
     body: Body<AgentBody>,
 ) -> ApiResult<Response> {
-    agent_command(s, t, id, body, Command::Join).await
+    agent_command(s, caller, id, body, Command::Join).await
 }
 
 async fn end(
     s: State<AppState>,
-    t: TeamAuth,
+    caller: Caller,
     id: Path<String>,
     body: Body<AgentBody>,
 ) -> ApiResult<Response> {
-    agent_command(s, t, id, body, Command::End).await
+    agent_command(s, caller, id, body, Command::End).await
 }
 
-/// Join and end: an agent's command without text.
+/// Join and end: an agent's command without text (an agent's session acts only as itself).
 async fn agent_command(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    caller: Caller,
     Path(id): Path<String>,
     body: Body<AgentBody>,
     cmd: Command,
 ) -> ApiResult<Response> {
     let idem = body.idempotency("api");
     let agent = &body.value.agent_id;
+    acting_as(&caller, agent)?;
     Ok(answer(
         s.chat
-            .agent_command(t.seq, &id, agent, cmd, idem.as_ref())
+            .agent_command(caller.team.seq, &id, agent, cmd, idem.as_ref())
             .await?,
     ))
 }
 
 async fn message(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    caller: Caller,
     Path(id): Path<String>,
     body: Body<MessageBody>,
 ) -> ApiResult<Response> {
     let idem = body.idempotency("api");
     let b = &body.value;
+    acting_as(&caller, &b.agent_id)?;
+    let t = &caller.team;
     let a = s
         .chat
         .agent_message(t.seq, &id, &b.agent_id, &b.text, idem.as_ref())

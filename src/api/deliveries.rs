@@ -1,6 +1,6 @@
 //! A webhook's delivery log: list, read with every attempt, redeliver, recover.
 
-use super::auth::TeamAuth;
+use super::auth::AdminAuth;
 use super::extract::{Body, List, PageQuery};
 use super::webhooks::find;
 use super::{ApiError, ApiResult, AppState, json};
@@ -98,7 +98,7 @@ impl From<&DeliveryRecord> for DeliveryView {
 
 async fn list(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Response> {
@@ -139,7 +139,7 @@ async fn delivery(
 
 async fn get_one(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let d = delivery(&s, t.seq, &id, &delivery_id).await?;
@@ -169,7 +169,7 @@ async fn get_one(
 
 async fn redeliver(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let d = delivery(&s, t.seq, &id, &delivery_id).await?;
@@ -185,7 +185,7 @@ struct Recover {
 
 async fn recover(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
     body: Body<Recover>,
 ) -> ApiResult<Response> {

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`: axum routers, auth, problem+json errors. Thin: parse, call
 //! chat or the store, answer.
 
+mod agent_passwords;
 mod agents;
 pub mod auth;
 mod conversations;
@@ -12,6 +13,7 @@ mod idempotency;
 mod live;
 mod openapi;
 mod origin;
+pub mod session_auth;
 mod team_widget;
 mod visitor;
 mod webhooks;
@@ -56,6 +58,8 @@ pub struct Shared {
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Who keys and tokens belong to, remembered for a minute.
     pub auth: Arc<auth::AuthCache>,
+    /// How long an unused console session lives.
+    pub session_idle: std::time::Duration,
     /// Turns true when the server stops: long-lived streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

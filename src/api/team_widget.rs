@@ -1,7 +1,7 @@
 //! The widget's settings: `GET/PATCH /team/widget` for the team (the whole settings, origins
 //! included), `GET /visitor/widget` for the widget script (only what it draws).
 
-use super::auth::{SiteAuth, TeamAuth};
+use super::auth::{AdminAuth, SiteAuth};
 use super::extract::Body;
 use super::{ApiError, ApiResult, AppState, json};
 use crate::domain::widget::{WidgetPatch, WidgetSettings};
@@ -26,7 +26,7 @@ async fn current(s: &AppState, team_seq: i64) -> ApiResult<WidgetSettings> {
         .ok_or_else(|| ApiError::not_found("team"))
 }
 
-async fn read(State(s): State<AppState>, TeamAuth(t): TeamAuth) -> ApiResult<Response> {
+async fn read(State(s): State<AppState>, AdminAuth(t): AdminAuth) -> ApiResult<Response> {
     Ok(json(StatusCode::OK, &current(&s, t.seq).await?))
 }
 
@@ -35,7 +35,7 @@ async fn read(State(s): State<AppState>, TeamAuth(t): TeamAuth) -> ApiResult<Res
 /// store within a minute (their auth cache).
 async fn change(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     body: Body<WidgetPatch>,
 ) -> ApiResult<Response> {
     let next = current(&s, t.seq)

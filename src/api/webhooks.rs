@@ -1,6 +1,6 @@
 //! Webhook endpoints: create, list, read, change, delete, rotate the secret, send a test.
 
-use super::auth::TeamAuth;
+use super::auth::AdminAuth;
 use super::extract::{Body, List, PageQuery};
 use super::{ApiError, ApiResult, AppState, json};
 use crate::delivery::{guard, sign};
@@ -126,7 +126,7 @@ pub(super) async fn find(s: &AppState, team_seq: i64, id: &str) -> ApiResult<End
 
 async fn create(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     body: Body<CreateEndpoint>,
 ) -> ApiResult<Response> {
     let b = body.value;
@@ -155,7 +155,7 @@ async fn create(
 
 async fn list(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Response> {
     let page = q.page()?;
@@ -170,7 +170,7 @@ async fn list(
 
 async fn get_one(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let e = find(&s, t.seq, &id).await?;
@@ -179,7 +179,7 @@ async fn get_one(
 
 async fn update(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
     body: Body<PatchEndpoint>,
 ) -> ApiResult<Response> {
@@ -207,7 +207,7 @@ async fn update(
 
 async fn delete(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let e = find(&s, t.seq, &id).await?;
@@ -217,7 +217,7 @@ async fn delete(
 
 async fn rotate(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let mut e = find(&s, t.seq, &id).await?;
@@ -236,7 +236,7 @@ const SAMPLE: &str = include_str!("sample-event.json");
 
 async fn test(
     State(s): State<AppState>,
-    TeamAuth(t): TeamAuth,
+    AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let e = find(&s, t.seq, &id).await?;

@@ -5,7 +5,10 @@ pub mod conversation;
 pub mod email;
 pub mod ids;
 pub mod naming;
+pub mod net;
+pub mod password;
 pub mod payload;
+pub mod session;
 pub mod time;
 pub mod widget;
 

@@ -2,17 +2,21 @@
 //! is the next backend), each with its own migrations folder.
 
 pub mod bodies;
+pub mod feed;
 mod handoff;
 mod model;
 pub mod postgres;
 mod rows;
+pub mod sessions;
 mod shared_reads;
 pub mod sqlite;
 pub mod testdb;
 
 pub use bodies::TranscriptCut;
+pub use feed::{FeedBatch, FeedEvent, FeedPosition, TeamFeed};
 pub use handoff::Handoff;
 pub use model::*;
+pub use sessions::{AgentLogin, SessionRecord, Sessions};
 
 use crate::domain::Millis;
 use crate::domain::widget::WidgetSettings;
@@ -243,7 +247,9 @@ pub trait Outbox: Send + Sync {
 /// transactional; [`Conversations::commit`] writes a chat change, its events and their
 /// deliveries (the outbox) in one transaction.
 #[async_trait]
-pub trait Store: Directory + Conversations + Outbox + Send + Sync + 'static {
+pub trait Store:
+    Directory + Conversations + Outbox + Sessions + TeamFeed + Send + Sync + 'static
+{
     /// Store reachable (`/readyz`).
     async fn ping(&self) -> Result<()>;
 

@@ -132,6 +132,36 @@ pub static SITE_CSS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The console's scripts and styles, by their name under `/assets/console/`. Served as written
+/// (gzip makes them small; they are loaded by signed-in users only).
+pub fn console(name: &str) -> Option<&'static Asset> {
+    static FILES: LazyLock<Vec<(&str, Asset)>> = LazyLock::new(|| {
+        let js = "text/javascript; charset=utf-8";
+        let css = "text/css; charset=utf-8";
+        let cache = "public, max-age=300";
+        let file =
+            |name, kind, text: &str| (name, Asset::new(kind, cache, text.as_bytes().to_vec()));
+        vec![
+            file("app.css", css, include_str!("admin/app.css")),
+            file("app.js", js, include_str!("admin/app.js")),
+            file(
+                "conversations.css",
+                css,
+                include_str!("admin/conversations.css"),
+            ),
+            file(
+                "conversations.js",
+                js,
+                include_str!("admin/conversations.js"),
+            ),
+            file("thread.js", js, include_str!("admin/thread.js")),
+            file("integration.js", js, include_str!("admin/integration.js")),
+            file("agents.js", js, include_str!("admin/agents.js")),
+        ]
+    });
+    FILES.iter().find(|(n, _)| *n == name).map(|(_, a)| a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

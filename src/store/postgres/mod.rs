@@ -6,7 +6,9 @@ mod chat;
 mod commit;
 mod delivery;
 mod directory;
+mod feed;
 mod outbox;
+mod sessions;
 
 use super::rows::{self, DELIVERY_COLUMNS};
 use super::*;

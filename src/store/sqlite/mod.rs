@@ -5,8 +5,10 @@ mod chat;
 mod commit;
 mod delivery;
 mod directory;
+mod feed;
 mod outbox;
 mod reads;
+mod sessions;
 mod wal;
 mod writer;
 

@@ -1,0 +1,306 @@
+//! Signing in and out of the console: an admin with the team's API key, an agent with the email
+//! of its profile and the console password an admin gave it. A success makes a server-side
+//! session (the cookie holds its token); failures from one address slow down ([`super::throttle`]).
+//! The sign-in form is protected from cross-site posts by a cookie it must repeat (no session yet).
+
+use super::Web;
+use super::headers::page_with;
+use super::session::{Signed, current, over_https, request_cookie, set_cookie};
+use crate::domain::session::{SESSION_COOKIE, same_secret};
+use crate::domain::{Millis, hash_secret, new_secret, password};
+use crate::store::{SessionRecord, Team};
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The cookie the sign-in form repeats in a hidden field.
+const FORM_COOKIE: &str = "palaver_signin";
+
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+struct SignInPage<'a> {
+    admin: bool,
+    error: &'a str,
+    notice: &'a str,
+    email: &'a str,
+    csrf: &'a str,
+    next: &'a str,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignInQuery {
+    #[serde(default, rename = "as")]
+    role: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    signed_out: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    api_key: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `/admin`: the console when signed in, else the sign-in page.
+pub async fn admin_home(State(web): State<Arc<Web>>, headers: HeaderMap) -> Redirect {
+    match current(&web, &headers).await {
+        Some(_) => Redirect::to("/admin/conversations"),
+        None => Redirect::to("/admin/sign-in"),
+    }
+}
+
+pub async fn form(Query(q): Query<SignInQuery>) -> Response {
+    let notice = if q.signed_out.is_some() {
+        "You are signed out."
+    } else {
+        ""
+    };
+    show(StatusCode::OK, q.role == "admin", "", notice, "", &q.next)
+}
+
+/// The form with a fresh form cookie.
+fn show(
+    status: StatusCode,
+    admin: bool,
+    error: &str,
+    notice: &str,
+    email: &str,
+    next: &str,
+) -> Response {
+    let csrf = new_secret("");
+    let mut r = page_with(
+        status,
+        &SignInPage {
+            admin,
+            error,
+            notice,
+            email,
+            csrf: &csrf,
+            next,
+        },
+    );
+    let cookie = set_cookie(FORM_COOKIE, Some(&csrf), false);
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        cookie.parse().expect("a cookie is a header value"),
+    );
+    r
+}
+
+pub async fn submit(
+    State(web): State<Arc<Web>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let admin = f.email.is_empty() && !f.api_key.is_empty();
+    let ip = super::client_ip(&web, peer, &headers);
+    let expected = request_cookie(&headers, FORM_COOKIE).unwrap_or("");
+    if expected.is_empty() || !same_secret(&f.csrf, expected) {
+        let error = "This sign-in form had expired. Please try again.";
+        return show(StatusCode::FORBIDDEN, admin, error, "", &f.email, &f.next);
+    }
+    if let Some(wait) = web.throttle.wait(ip, Instant::now()) {
+        let error = format!(
+            "Too many failed sign-ins from your address. Try again in {} seconds.",
+            wait.as_secs().max(1)
+        );
+        let mut r = show(
+            StatusCode::TOO_MANY_REQUESTS,
+            admin,
+            &error,
+            "",
+            &f.email,
+            &f.next,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+        return r;
+    }
+    let who = if admin {
+        by_api_key(&web, &f.api_key).await
+    } else {
+        by_password(&web, &f.email, &f.password).await
+    };
+    let Some((team, agent_id)) = who else {
+        web.throttle.failed(ip, Instant::now());
+        tracing::info!(%ip, admin, "a console sign-in failed");
+        let error = if admin {
+            "That API key is not valid."
+        } else {
+            "That email and password do not match a console account."
+        };
+        return show(
+            StatusCode::UNAUTHORIZED,
+            admin,
+            error,
+            "",
+            &f.email,
+            &f.next,
+        );
+    };
+    web.throttle.succeeded(ip);
+    match start_session(&web, &team, agent_id.clone()).await {
+        Ok(token) => {
+            tracing::info!(%ip, team = %team.id, agent = agent_id.as_deref().unwrap_or("(admin)"), "signed in to the console");
+            let to = if f.next.starts_with("/admin/") && !f.next.starts_with("/admin/sign-") {
+                f.next.as_str()
+            } else {
+                "/admin/conversations"
+            };
+            let mut r = Redirect::to(to).into_response();
+            let secure = over_https(&web, peer, &headers);
+            let h = r.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, Some(&token), secure)
+                    .parse()
+                    .expect("header value"),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(FORM_COOKIE, None, secure)
+                    .parse()
+                    .expect("header value"),
+            );
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not store a session");
+            show(
+                StatusCode::SERVICE_UNAVAILABLE,
+                admin,
+                "Palaver could not sign you in just now; try again.",
+                "",
+                &f.email,
+                &f.next,
+            )
+        }
+    }
+}
+
+async fn by_api_key(web: &Web, key: &str) -> Option<(Team, Option<String>)> {
+    let team = web
+        .store
+        .team_by_api_key_hash(&hash_secret(key.trim()))
+        .await
+        .ok()??;
+    Some((team, None))
+}
+
+/// The agent whose profile email and console password these are (any team).
+async fn by_password(web: &Web, email: &str, given: &str) -> Option<(Team, Option<String>)> {
+    let email = email.trim().to_lowercase();
+    let logins = web.store.agent_logins().await.ok()?;
+    let candidates: Vec<_> = logins
+        .into_iter()
+        .filter(|l| profile_email(&l.profile).as_deref() == Some(email.as_str()))
+        .collect();
+    let given = given.to_string();
+    let found = tokio::task::spawn_blocking(move || {
+        // With no candidate, a hash is still checked: the answer takes as long either way.
+        if candidates.is_empty() {
+            password::verify(&given, &DECOY);
+            return None;
+        }
+        candidates
+            .into_iter()
+            .find(|l| password::verify(&given, &l.password_hash))
+    })
+    .await
+    .ok()??;
+    let team = web.store.team(found.team_seq).await.ok()??;
+    Some((team, Some(found.agent_id)))
+}
+
+/// A hash of a password no one has: checked when no account matches, so that the answer takes
+/// as long as a real check.
+static DECOY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| password::hash(&new_secret("decoy_")));
+
+fn profile_email(profile: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(profile).ok()?;
+    Some(
+        v.get("profile")?
+            .get("email")?
+            .as_str()?
+            .trim()
+            .to_lowercase(),
+    )
+}
+
+async fn start_session(
+    web: &Web,
+    team: &Team,
+    agent_id: Option<String>,
+) -> crate::store::Result<String> {
+    let token = new_secret("ps_");
+    let now = Millis::now();
+    web.store
+        .create_session(SessionRecord {
+            token_hash: hash_secret(&token),
+            team_seq: team.seq,
+            agent_id,
+            csrf_token: new_secret(""),
+            created_at: now,
+            last_seen_at: now,
+        })
+        .await?;
+    Ok(token)
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends the session server-side (the cookie stops working everywhere) and clears the cookie.
+pub async fn sign_out(
+    State(web): State<Arc<Web>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    signed: Signed,
+    Form(f): Form<SignOutForm>,
+) -> Response {
+    if !signed.csrf_ok(&f.csrf) {
+        return (
+            StatusCode::FORBIDDEN,
+            "the sign-out form is not this session's; reload the page",
+        )
+            .into_response();
+    }
+    if let Err(e) = web.store.delete_session(&signed.session.token_hash).await {
+        tracing::error!(error = %e, "could not end a session");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "could not sign out; try again",
+        )
+            .into_response();
+    }
+    let mut r = Redirect::to("/admin/sign-in?signed_out=1").into_response();
+    let secure = over_https(&web, peer, &headers);
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, None, secure)
+            .parse()
+            .expect("header value"),
+    );
+    r
+}
