@@ -175,6 +175,8 @@ pub struct LiveChange {
 pub struct Committed {
     pub visitor_seq: Option<i64>,
     pub conversation_seq: Option<i64>,
+    /// The last message inserted: message events point at it (the team feed shows it).
+    pub message_seq: Option<i64>,
     pub deliveries: u64,
     /// Ready deliveries the commit claimed for this process's workers (see
     /// [`super::Outbox::enable_handoff`]).

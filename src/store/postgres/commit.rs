@@ -2,6 +2,7 @@
 //! fan-out and promotion of one lane from racing between processes.
 
 use super::super::bodies::Recent;
+use super::super::feed::message_of;
 use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
 use sqlx::PgConnection;
 
@@ -166,15 +167,16 @@ async fn apply_step(
             let conversation = conversation_seq
                 .or(done.conversation_seq)
                 .ok_or(StoreError::NotFound)?;
-            sqlx::query(
+            let seq = sqlx::query_scalar(
                 "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
             )
             .bind(m.id).bind(conversation).bind(m.agent_id).bind(m.user_name).bind(m.user_picture)
             .bind(m.text).bind(m.created_at.0)
-            .execute(&mut *conn)
+            .fetch_one(&mut *conn)
             .await?;
             done.conversation_seq = Some(conversation);
+            done.message_seq = Some(seq);
         }
         Step::InsertEvent {
             id,
@@ -198,8 +200,8 @@ async fn apply_step(
             let suffix = id.strip_prefix("evt_").unwrap_or(&id);
             let made: Vec<i64> = sqlx::query_scalar(
                 "WITH ev AS (
-                     INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len)
-                     VALUES ($1, $2, $3, $4, $5, $6, $10) RETURNING seq)
+                     INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len, message_seq)
+                     VALUES ($1, $2, $3, $4, $5, $6, $10, $11) RETURNING seq)
                  INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
                  SELECT 'msg_' || $7 || substr(md5(random()::text), 1, 6), e.seq, ev.seq, $8,
                         CASE WHEN EXISTS (SELECT 1 FROM deliveries d
@@ -211,7 +213,7 @@ async fn apply_step(
                  RETURNING event_seq",
             )
             .bind(&id).bind(team).bind(conversation).bind(name).bind(at.0).bind(stored)
-            .bind(suffix).bind(&lane).bind(bit).bind(transcript_len)
+            .bind(suffix).bind(&lane).bind(bit).bind(transcript_len).bind(message_of(name, done))
             .fetch_all(&mut *conn)
             .await?;
             if let (Some(&event_seq), Some(len)) = (made.first(), transcript_len) {

@@ -2,6 +2,7 @@
 //! endpoint, in the writer's transaction.
 
 use super::super::bodies::Recent;
+use super::super::feed::message_of;
 use super::super::{
     Claimed, Commit, Committed, ConflictKind, Result, Step, StoreError, signing_secrets,
 };
@@ -116,6 +117,7 @@ fn apply_step(
             )?
             .execute(params![m.id, conversation, m.agent_id, m.user_name, m.user_picture, m.text, m.created_at.0])?;
             done.conversation_seq = Some(conversation);
+            done.message_seq = Some(conn.last_insert_rowid());
         }
         Step::InsertEvent {
             id,
@@ -134,10 +136,10 @@ fn apply_step(
                 None => (body.as_str(), None),
             };
             conn.prepare_cached(
-                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len, message_seq)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )?
-            .execute(params![&id, team, conversation, name, at.0, stored, transcript_len])?;
+            .execute(params![&id, team, conversation, name, at.0, stored, transcript_len, message_of(name, done)])?;
             let event = Event {
                 seq: conn.last_insert_rowid(),
                 id: &id,

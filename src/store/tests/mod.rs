@@ -50,6 +50,7 @@ on_every_store!(
 );
 
 mod batch;
+mod feed;
 mod widget;
 
 async fn fixture(postgres: bool) -> Option<Fixture> {
