@@ -45,7 +45,13 @@ impl Fixture {
             },
             c.event(name, EventName::Start, None),
         ];
-        let done = self.store.commit(Commit { team_seq: team, steps }).await;
+        let done = self
+            .store
+            .commit(Commit {
+                team_seq: team,
+                steps,
+            })
+            .await;
         let done = done.unwrap();
         (c.visitor, c.conversation) = (done.visitor_seq.unwrap(), done.conversation_seq.unwrap());
         c
@@ -79,7 +85,10 @@ impl Fixture {
             c.event(name, event, agent),
         ];
         self.store
-            .commit(Commit { team_seq: team, steps })
+            .commit(Commit {
+                team_seq: team,
+                steps,
+            })
             .await
             .unwrap();
         c.version += 1;
@@ -136,7 +145,10 @@ async fn a_feed_reads_the_teams_chat_events_in_order_with_their_facts(f: Fixture
         created_at: Millis(0),
     });
     let other = other.await.unwrap().seq;
-    assert_eq!(f.store.feed_head(f.team).await.unwrap(), FeedPosition::START);
+    assert_eq!(
+        f.store.feed_head(f.team).await.unwrap(),
+        FeedPosition::START
+    );
     let mut ann = f.start(f.team, "ann").await;
     f.start(other, "bob").await;
     f.event("test", EventName::MessageAgent, "[]").await; // a test event: no conversation
@@ -155,11 +167,20 @@ async fn a_feed_reads_the_teams_chat_events_in_order_with_their_facts(f: Fixture
         unreachable!()
     };
     assert_eq!(start.message.as_ref().map(|m| m.seq), None);
-    assert_eq!((start.facts.visitor_id.as_str(), start.facts.agent.is_none()), ("v_ann", true));
+    assert_eq!(
+        (start.facts.visitor_id.as_str(), start.facts.agent.is_none()),
+        ("v_ann", true)
+    );
     let hello_m = hello.message.as_ref().expect("the visitor's message");
-    assert_eq!((hello_m.text.as_str(), hello_m.agent_id.as_deref()), ("hello", None));
+    assert_eq!(
+        (hello_m.text.as_str(), hello_m.agent_id.as_deref()),
+        ("hello", None)
+    );
     let hi_m = hi.message.as_ref().expect("the agent's message");
-    assert_eq!((hi_m.text.as_str(), hi_m.agent_id.as_deref()), ("hi!", Some("U1")));
+    assert_eq!(
+        (hi_m.text.as_str(), hi_m.agent_id.as_deref()),
+        ("hi!", Some("U1"))
+    );
     assert_eq!(hi.facts.agent.as_ref().unwrap()["id"], "U1");
     assert!(start.position < hello.position && hello.position < hi.position);
 
@@ -208,9 +229,17 @@ async fn a_feed_waits_for_older_transactions(f: Fixture) {
     run(&mut younger, "COMMIT").await;
     let at = first.events[0].position;
     let second = f.feed_after(f.team, at, 10).await;
-    assert_eq!((seqs(&second), second.held), (vec![low], false), "not skipped");
+    assert_eq!(
+        (seqs(&second), second.held),
+        (vec![low], false),
+        "not skipped"
+    );
     let whole = f.feed_after(f.team, head, 10).await;
-    assert_eq!(seqs(&whole), vec![high, low], "the same order when read again");
+    assert_eq!(
+        seqs(&whole),
+        vec![high, low],
+        "the same order when read again"
+    );
 
     // A commit behind a running older transaction is held until that one ends.
     let at = second.events[0].position;
