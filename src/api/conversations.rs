@@ -65,7 +65,8 @@ struct Detail {
     summary: ConversationView,
     identity: crate::domain::Identity,
     agent: Option<Box<RawValue>>,
-    messages: Vec<crate::domain::MessageView>,
+    /// The transcript as the payload's `messages`, each with its id and `from` (visitor or agent).
+    messages: Vec<crate::chat::TranscriptMessage>,
 }
 
 async fn get_one(
@@ -88,7 +89,10 @@ async fn get_one(
         summary: ConversationView::new(&c, &v.id, &v.name, &v.channel_name),
         identity: v.identity,
         agent: c.agent.clone().and_then(|a| RawValue::from_string(a).ok()),
-        messages: messages.iter().map(crate::chat::message_view).collect(),
+        messages: messages
+            .iter()
+            .map(|m| crate::chat::TranscriptMessage::new(&c.id, m))
+            .collect(),
     };
     Ok(json(StatusCode::OK, &detail))
 }
