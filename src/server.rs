@@ -55,6 +55,7 @@ pub async fn serve(
     let deliverer = Deliverer::start(store.clone(), delivery, stop_rx.clone());
     let recoverer = Recoverer::start(store.clone(), stop_rx.clone());
     tokio::spawn(prune_answers(store.clone()));
+    tokio::spawn(prune_sessions(store.clone(), args.session_idle));
     let state = AppState::new(api::Shared {
         chat: Arc::new(Chat::new(store.clone())),
         store: store.clone(),
@@ -134,6 +135,23 @@ async fn prune_answers(store: Arc<dyn Store>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(answers = n, "forgot day-old idempotent answers"),
             Err(e) => tracing::warn!(error = %e, "pruning idempotent answers failed"),
+        }
+    }
+}
+
+/// Deletes console sessions idle for longer than `idle` (they are refused already), hourly.
+async fn prune_sessions(store: Arc<dyn Store>, idle: std::time::Duration) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let idle_ms = i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        every.tick().await;
+        match store
+            .end_sessions(Millis::now().plus_ms(-idle_ms), None)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "deleted idle console sessions"),
+            Err(e) => tracing::warn!(error = %e, "deleting idle sessions failed"),
         }
     }
 }
