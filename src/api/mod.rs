@@ -14,6 +14,7 @@ mod live;
 mod openapi;
 mod origin;
 pub mod session_auth;
+mod team_events;
 mod team_widget;
 mod visitor;
 mod webhooks;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(deliveries::router())
         .merge(conversations::router())
         .merge(team_widget::router())
+        .merge(team_events::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,

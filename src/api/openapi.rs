@@ -51,6 +51,7 @@ mod tests {
         ("post", "/visitor/conversations/{id}/messages"),
         ("put", "/visitor/conversations/{id}/email"),
         ("get", "/visitor/conversations/{id}/events"),
+        ("get", "/events"),
     ];
 
     #[test]

@@ -38,6 +38,7 @@ mod ordering;
 mod proxy;
 mod scene;
 mod seed;
+mod team_events;
 mod tls;
 mod web;
 mod webhooks_admin;
