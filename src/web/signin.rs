@@ -117,9 +117,13 @@ pub async fn submit(
         return show(StatusCode::FORBIDDEN, admin, error, "", &f.email, &f.next);
     }
     if let Some(wait) = web.throttle.wait(ip, Instant::now()) {
+        // Rounded up: a client that waits Retry-After seconds is let in.
+        let secs = u64::try_from(wait.as_millis().div_ceil(1000))
+            .unwrap_or(u64::MAX)
+            .max(1);
         let error = format!(
-            "Too many failed sign-ins from your address. Try again in {} seconds.",
-            wait.as_secs().max(1)
+            "Too many failed sign-ins from your address. Try again in {secs} second{}.",
+            if secs == 1 { "" } else { "s" }
         );
         let mut r = show(
             StatusCode::TOO_MANY_REQUESTS,
@@ -129,8 +133,7 @@ pub async fn submit(
             &f.email,
             &f.next,
         );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+        r.headers_mut().insert(header::RETRY_AFTER, secs.into());
         return r;
     }
     let who = if admin {

@@ -23,6 +23,7 @@ mod auth;
 mod batching;
 mod bench;
 mod browser;
+mod console_auth;
 mod conversation;
 mod crash;
 mod cross_process;
