@@ -156,7 +156,34 @@ pub fn console(name: &str) -> Option<&'static Asset> {
             ),
             file("thread.js", js, include_str!("admin/thread.js")),
             file("integration.js", js, include_str!("admin/integration.js")),
+            file(
+                "integration.css",
+                css,
+                include_str!("admin/integration.css"),
+            ),
+            file(
+                "integration-kit.js",
+                js,
+                include_str!("admin/integration-kit.js"),
+            ),
+            file(
+                "integration-log.js",
+                js,
+                include_str!("admin/integration-log.js"),
+            ),
+            file(
+                "integration-webhook.js",
+                js,
+                include_str!("admin/integration-webhook.js"),
+            ),
+            file(
+                "integration-delivery.js",
+                js,
+                include_str!("admin/integration-delivery.js"),
+            ),
             file("agents.js", js, include_str!("admin/agents.js")),
+            file("agent_form.js", js, include_str!("admin/agent_form.js")),
+            file("agents.css", css, include_str!("admin/agents.css")),
         ]
     });
     FILES.iter().find(|(n, _)| *n == name).map(|(_, a)| a)

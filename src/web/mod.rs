@@ -71,6 +71,14 @@ pub fn router(web: Web) -> Router {
         .route("/admin/sign-out", post(signin::sign_out))
         .route("/admin/conversations", get(console::conversations))
         .route("/admin/integration", get(integration::show))
+        .route(
+            "/admin/integration/webhooks/{id}",
+            get(integration::webhook),
+        )
+        .route(
+            "/admin/integration/webhooks/{id}/deliveries/{delivery_id}",
+            get(integration::delivery),
+        )
         .route("/admin/agents", get(agents_page::show))
         .with_state(web)
 }

@@ -52,7 +52,7 @@ pub async fn current(web: &Web, headers: &HeaderMap) -> Option<Signed> {
     if !alive(session.last_seen_at, now, web.session_idle) {
         return None;
     }
-    if due_for_touch(session.last_seen_at, now) {
+    if due_for_touch(session.last_seen_at, now, web.session_idle) {
         let _ = web.store.touch_session(&hash, now).await;
     }
     let team = web.store.team(session.team_seq).await.ok()??;

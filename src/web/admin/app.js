@@ -100,7 +100,7 @@
   // itself and resumes with Last-Event-ID; `onState(connected)` tells the page.
   function stream(on, onState) {
     var source = new EventSource('/api/v1/events');
-    var names = ['conversation', 'message', 'status', 'email', 'start', 'open', 'end', 'messageVisitor', 'messageAgent'];
+    var names = ['ready', 'start', 'message', 'open', 'email', 'end'];
     names.forEach(function (name) {
       source.addEventListener(name, function (e) {
         var data = null;

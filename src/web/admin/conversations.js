@@ -136,13 +136,15 @@
     sessionStorage.setItem('palaver:unread', JSON.stringify(unread));
   }
 
-  // The team's stream: each event carries its conversation (see GET /api/v1/events).
+  // The team's stream (GET /api/v1/events): `start` brings a conversation, `message` a message,
+  // `open` and `end` a status (and the agent), `email` a visitor's new email.
   function onEvent(name, d) {
-    var c = d.conversation || {};
-    var id = c.id || d.conversationId;
+    var id = d.conversationId;
     if (!id) return;
-    var before = byId[id] && byId[id].status;
-    var row = upsert(c.id ? c : { id: id }, true);
+    if (!byId[id] && name !== 'start') return ensure(id, name, d);
+    var row = upsert(name === 'start' ? d.conversation : { id: id }, true);
+    if (d.status) row.status = d.status;
+    if (d.endedAt) row.endedAt = d.endedAt;
     var m = d.message;
     if (m) {
       row.preview = (m.from === 'agent' ? m.userName + ': ' : '') + m.text;
@@ -150,9 +152,20 @@
       else if (m.from !== 'agent') unread[id] = (unread[id] || 0) + 1;
       saveUnread();
     }
-    if (id === selected) thread.changed(id, row.status, d.agent);
-    if (name === 'start' && before !== 'waiting') announce(row);
+    if (id === selected) {
+      thread.changed(id, d.status, d.agent);
+      if (name === 'email') thread.email(d.email);
+    }
+    if (name === 'start') announce(row);
     redraw();
+  }
+
+  // A conversation the lists did not hold (older than the first page): read it, then apply.
+  function ensure(id, name, d) {
+    C.api('GET', '/conversations/' + encodeURIComponent(id)).then(function (c) {
+      upsert({ id: c.id, channelName: c.channelName, visitorId: c.visitorId, visitorName: c.visitorName, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt }, false);
+      onEvent(name, d);
+    });
   }
 
   function announce(c) {

@@ -142,6 +142,13 @@
     this.drawState();
   };
 
+  Thread.prototype.email = function (email) {
+    if (!this.current) return;
+    this.current.identity = this.current.identity || {};
+    this.current.identity.email = email;
+    this.drawIdentity(this.current.identity);
+  };
+
   Thread.prototype.agentOrComplain = function () {
     var agent = this.actingAs();
     if (!agent) C.toast('Choose the agent you act as first (top of the list).', 'error');

@@ -1,0 +1,164 @@
+// One delivery's page: what it is (event, channel, status, retries), every attempt with the
+// receiver's answer, the payload as sent (pretty-printed), "Redeliver", and "Recover failed
+// since…" starting at this delivery's time. Followed while it is pending.
+(function () {
+  'use strict';
+  var C = window.Console;
+  var I = window.Integration;
+  var el = C.el;
+
+  var page = document.querySelector('[data-delivery-page]');
+  var webhookId = page.getAttribute('data-webhook-id');
+  var deliveryId = page.getAttribute('data-delivery-id');
+  var base = '/webhooks/' + encodeURIComponent(webhookId);
+  var path = base + '/deliveries/' + encodeURIComponent(deliveryId);
+  var q = function (sel) {
+    return page.querySelector(sel);
+  };
+  var redeliver = q('[data-redeliver]');
+  var current = null;
+  var timer = null;
+  var recoverBound = false;
+
+  function fact(label, value, test) {
+    return el('div', { class: 'fact' }, [
+      el('dt', { text: label }),
+      el('dd', { 'data-test': test || null }, [typeof value === 'string' ? document.createTextNode(value) : value]),
+    ]);
+  }
+
+  function summary(d) {
+    var channel = d.channelName ? el('span', { class: 'mono', text: d.channelName }) : el('span', { class: 'muted', text: 'None (a test event)' });
+    var facts = [
+      fact('Status', I.statusPill(d.status)),
+      fact('Event', el('code', { text: d.event })),
+      fact('Channel', channel, 'delivery-channel'),
+      fact('Attempts', String(d.attempts), 'delivery-attempts'),
+      fact('Next retry', I.nextRetry(d)),
+      fact('Created', I.fullTime(d.createdAt)),
+      fact('Conversation', d.conversationId ? el('span', { class: 'mono', text: d.conversationId }) : el('span', { class: 'muted', text: '—' })),
+      fact('Event id', el('span', { class: 'mono', text: d.eventId })),
+    ];
+    if (d.batchId) facts.push(fact('Sent in batch', el('span', { class: 'mono', text: d.batchId })));
+    return el('section', { class: 'card', 'aria-label': 'Summary' }, [el('dl', { class: 'facts' }, facts)]);
+  }
+
+  function attempt(a) {
+    var ok = !a.error;
+    var answer = a.responseBody
+      ? el('pre', { class: 'answer', text: a.responseBody, tabindex: '0', 'aria-label': 'Answer body of attempt ' + a.n })
+      : el('p', { class: 'muted small', text: a.statusCode == null ? 'No answer came back.' : 'The answer had no body.' });
+    return el('li', { class: 'attempt ' + (ok ? 'attempt-ok' : 'attempt-bad'), 'data-test': 'attempt-row' }, [
+      el('div', { class: 'attempt-head' }, [
+        el('strong', { text: 'Attempt ' + a.n }),
+        I.codeLabel(a),
+        el('span', { class: 'muted', text: I.duration(a.durationMs) }),
+        el('span', { class: 'muted', title: I.fullTime(a.at), text: C.when(a.at) }),
+      ]),
+      a.error ? el('p', { class: 'attempt-error', text: a.error }) : null,
+      answer,
+    ]);
+  }
+
+  function attempts(d) {
+    var box = q('[data-attempts]');
+    box.textContent = '';
+    var log = (d.attemptLog || []).slice().reverse();
+    if (!log.length) {
+      box.appendChild(el('p', { class: 'muted', text: d.status === 'pending' ? 'Not tried yet: the first attempt is on its way.' : 'No attempt was made.' }));
+      return;
+    }
+    box.appendChild(el('ol', { class: 'attempts', reversed: true }, log.map(attempt)));
+  }
+
+  function payload(d) {
+    var pre = q('[data-payload]');
+    if (d.payload !== undefined) {
+      pre.textContent = JSON.stringify(d.payload, null, 2);
+      pre.classList.remove('payload-missing');
+    } else {
+      pre.textContent = d.payloadError ? 'The body cannot be rebuilt: ' + d.payloadError : 'No payload.';
+      pre.classList.add('payload-missing');
+    }
+  }
+
+  function render(d) {
+    current = d;
+    q('[data-event]').textContent = d.event + (d.conversationId ? '' : ' test event');
+    var pill = q('[data-status-pill]');
+    pill.hidden = false;
+    pill.className = 'pill pill-' + d.status;
+    pill.textContent = I.statusPill(d.status).textContent;
+    var pending = d.status === 'pending';
+    redeliver.disabled = pending;
+    redeliver.title = pending ? 'It is still queued: Palaver is trying it.' : 'Sends it again now';
+    var note = q('[data-redeliver-note]');
+    note.hidden = !pending;
+    note.textContent = pending ? 'This delivery is queued' + (d.attempts ? ' and retried on its schedule' : '') + '; the page follows it.' : '';
+    var body = q('[data-delivery-body]');
+    body.textContent = '';
+    body.appendChild(summary(d));
+    q('[data-delivery-grid]').hidden = false;
+    attempts(d);
+    payload(d);
+    if (!recoverBound) {
+      recoverBound = true;
+      I.recoverForm(q('[data-recover-form]'), webhookId, new Date(d.createdAt));
+    }
+  }
+
+  // Reads it again, and again while it is pending.
+  function follow(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      if (document.visibilityState !== 'visible') return follow(delay);
+      load().then(function (d) {
+        if (d && d.status === 'pending') follow(Math.min(delay * 1.5, 10000));
+      });
+    }, delay);
+  }
+
+  function load() {
+    return C.api('GET', path).then(
+      function (d) {
+        render(d);
+        return d;
+      },
+      function (err) {
+        if (current) return null;
+        var body = q('[data-delivery-body]');
+        body.textContent = '';
+        var back = '/admin/integration/webhooks/' + encodeURIComponent(webhookId);
+        body.appendChild(el('div', { class: 'card empty', role: 'alert', 'data-test': 'not-found' }, [
+          el('strong', { text: err.status === 404 ? 'This delivery does not exist' : 'The delivery could not be loaded' }),
+          el('p', { text: err.status === 404 ? 'It may belong to another webhook, or the webhook was deleted.' : err.detail }),
+          el('a', { class: 'button button-secondary', href: back, text: 'Back to the webhook' }),
+        ]));
+        return null;
+      }
+    );
+  }
+
+  redeliver.addEventListener('click', function () {
+    redeliver.disabled = true;
+    C.api('POST', path + '/redeliver')
+      .then(function () {
+        C.toast('Queued again: Palaver sends it now.');
+        return load();
+      })
+      .then(function () {
+        follow(800);
+      })
+      .catch(function (err) {
+        redeliver.disabled = false;
+        C.toast(I.plain(err.detail), 'error');
+      });
+  });
+  q('[data-copy-payload]').addEventListener('click', function () {
+    I.copy(q('[data-payload]').textContent, 'Payload');
+  });
+
+  load().then(function (d) {
+    if (d && d.status === 'pending') follow(1000);
+  });
+})();

@@ -1,0 +1,209 @@
+// What the Integration pages share, as `window.Integration`: the webhook form (read, fill,
+// check), field errors in plain words, a confirmation dialog, copying, delivery formatting, and
+// the "Recover failed since…" form.
+(function () {
+  'use strict';
+  var C = window.Console;
+  var el = C.el;
+
+  var EVENTS = ['start', 'open', 'end', 'email', 'messageVisitor', 'messageAgent'];
+  var LABELS = { url: 'The URL', events: 'The events', batchSize: 'The batch size', since: 'The time', description: 'The description' };
+
+  // The API names the field first (`url` …); people read the field's name instead.
+  function plain(detail) {
+    var m = /^`([A-Za-z]+)`(:?) ?/.exec(detail || '');
+    if (!m) return detail;
+    var rest = detail.slice(m[0].length);
+    if (m[2]) return rest.charAt(0).toUpperCase() + rest.slice(1);
+    return (LABELS[m[1]] || m[1]) + ' ' + rest;
+  }
+
+  // Shows a refused call next to its field (Console.showError), worded for people.
+  function fieldError(form, err) {
+    C.showError(form, err);
+    form.querySelectorAll('.field-error').forEach(function (n) {
+      n.textContent = plain(n.textContent);
+    });
+    var alert = form.querySelector('[data-form-error]');
+    if (alert && !alert.hidden) alert.textContent = plain(alert.textContent);
+  }
+
+  // A check made here, shown like the API's.
+  function invalid(detail) {
+    return { status: 422, detail: detail };
+  }
+
+  // The form's webhook, or throws a field error.
+  function readForm(form) {
+    var f = form.elements;
+    var events = EVENTS.filter(function (name) {
+      return form.querySelector('input[name="events"][value="' + name + '"]').checked;
+    });
+    if (!events.length) throw invalid('`events`: choose at least one event to send.');
+    var raw = f.batchSize.value.trim();
+    var batch = Number(raw);
+    if (!raw || !Number.isInteger(batch) || batch < 1 || batch > 100) {
+      throw invalid('`batchSize` must be a whole number from 1 to 100.');
+    }
+    return {
+      url: f.url.value.trim(),
+      events: events,
+      description: f.description.value.trim(),
+      enabled: f.enabled.checked,
+      batchSize: batch,
+    };
+  }
+
+  function fillForm(form, hook) {
+    var f = form.elements;
+    f.url.value = hook.url;
+    f.description.value = hook.description || '';
+    f.batchSize.value = hook.batchSize || 1;
+    f.enabled.checked = !!hook.enabled;
+    form.querySelectorAll('input[name="events"]').forEach(function (box) {
+      box.checked = hook.events.indexOf(box.value) >= 0;
+    });
+  }
+
+  // Resolves true when the person confirms. `opts`: title, text, ok, danger.
+  function confirm(opts) {
+    return new Promise(function (resolve) {
+      var ok = el('button', { type: 'button', class: 'button' + (opts.danger ? ' button-danger-solid' : ''), text: opts.ok, 'data-test': 'confirm-ok' });
+      var cancel = el('button', { type: 'button', class: 'button button-secondary', text: 'Cancel', 'data-test': 'confirm-cancel' });
+      var dialog = el('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title', 'data-test': 'confirm-dialog' }, [
+        el('h2', { id: 'confirm-title', text: opts.title }),
+        el('p', { text: opts.text }),
+        el('div', { class: 'form-actions' }, [cancel, ok]),
+      ]);
+      function done(answer) {
+        dialog.close();
+        dialog.remove();
+        resolve(answer);
+      }
+      ok.addEventListener('click', function () {
+        done(true);
+      });
+      cancel.addEventListener('click', function () {
+        done(false);
+      });
+      dialog.addEventListener('cancel', function (e) {
+        e.preventDefault();
+        done(false);
+      });
+      document.body.appendChild(dialog);
+      dialog.showModal();
+      cancel.focus();
+    });
+  }
+
+  function copy(text, what) {
+    var done = function () {
+      C.toast(what + ' copied.');
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {
+        C.toast('Could not copy: select the text and copy it yourself.', 'error');
+      });
+      return;
+    }
+    var area = el('textarea', { class: 'offscreen', readonly: true });
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    var copied = false;
+    try {
+      copied = document.execCommand('copy');
+    } catch (e) {
+      copied = false;
+    }
+    area.remove();
+    if (copied) done();
+    else C.toast('Could not copy: select the text and copy it yourself.', 'error');
+  }
+
+  var STATUS_WORDS = { pending: 'Pending', delivered: 'Delivered', failed: 'Failed' };
+
+  function statusPill(status) {
+    return el('span', { class: 'pill pill-' + status, text: STATUS_WORDS[status] || status });
+  }
+
+  function duration(ms) {
+    if (ms == null) return '—';
+    return ms < 1000 ? ms + ' ms' : (ms / 1000).toFixed(ms < 10000 ? 1 : 0) + ' s';
+  }
+
+  // An attempt's answer as a short label: "200", "500", "No answer".
+  function codeLabel(attempt) {
+    if (!attempt) return el('span', { class: 'muted', text: '—' });
+    var code = attempt.statusCode;
+    var good = !attempt.error;
+    return el('span', {
+      class: 'code ' + (good ? 'code-ok' : 'code-bad'),
+      title: attempt.error || 'The receiver answered ' + code,
+      text: code == null ? 'No answer' : String(code),
+    });
+  }
+
+  // When a pending delivery is tried next.
+  function nextRetry(d) {
+    if (d.status !== 'pending' || !d.nextAttemptAt) return '—';
+    return new Date(d.nextAttemptAt).getTime() <= Date.now() + 1000 ? 'Now' : C.when(d.nextAttemptAt);
+  }
+
+  function fullTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? '' : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' });
+  }
+
+  // `YYYY-MM-DDTHH:MM` in local time, for datetime-local inputs.
+  function localInput(date) {
+    var pad = function (n) {
+      return String(n).padStart(2, '0');
+    };
+    return date.getFullYear() + '-' + pad(date.getMonth() + 1) + '-' + pad(date.getDate()) + 'T' + pad(date.getHours()) + ':' + pad(date.getMinutes());
+  }
+
+  // Binds a "Recover failed since…" form of webhook `id`; `since` is the input's first value.
+  function recoverForm(form, id, since, after) {
+    form.elements.since.value = localInput(since);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      C.clearErrors(form);
+      var value = form.elements.since.value;
+      var at = value ? new Date(value) : null;
+      if (!at || isNaN(at)) return fieldError(form, invalid('`since`: choose a date and time.'));
+      if (at.getTime() > Date.now()) return fieldError(form, invalid('`since`: choose a time in the past.'));
+      var button = form.querySelector('button[type="submit"]');
+      button.disabled = true;
+      C.api('POST', '/webhooks/' + encodeURIComponent(id) + '/recover', { since: at.toISOString() })
+        .then(function (r) {
+          var n = r.queued;
+          C.toast(n ? 'Queued ' + n + ' failed ' + (n === 1 ? 'delivery' : 'deliveries') + ' again.' : 'No delivery failed since then: nothing to recover.');
+          if (after) after(n);
+        })
+        .catch(function (err) {
+          fieldError(form, err);
+        })
+        .then(function () {
+          button.disabled = false;
+        });
+    });
+  }
+
+  window.Integration = {
+    EVENTS: EVENTS,
+    plain: plain,
+    fieldError: fieldError,
+    invalid: invalid,
+    readForm: readForm,
+    fillForm: fillForm,
+    confirm: confirm,
+    copy: copy,
+    statusPill: statusPill,
+    duration: duration,
+    codeLabel: codeLabel,
+    nextRetry: nextRetry,
+    fullTime: fullTime,
+    recoverForm: recoverForm,
+  };
+})();
