@@ -64,7 +64,7 @@ pub async fn session_caller(parts: &Parts, state: &AppState) -> Result<Option<Ca
             ));
         }
     }
-    if due_for_touch(session.last_seen_at, now)
+    if due_for_touch(session.last_seen_at, now, state.session_idle)
         && let Err(e) = state.store.touch_session(&hash, now).await
     {
         tracing::warn!(error = %e, "could not record a session's use");

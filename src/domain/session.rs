@@ -12,7 +12,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The default idle time after which a session ends.
 pub const DEFAULT_IDLE: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
-/// A session's last use is recorded again only when older than this: not a write per request.
+/// A session's last use is recorded again only when older than this (or than a quarter of the
+/// idle time, when that is shorter): not a write per request.
 pub const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// Whether a session last used at `last_seen` is still alive at `now`.
@@ -21,9 +22,11 @@ pub fn alive(last_seen: Millis, now: Millis, idle: std::time::Duration) -> bool 
     now.0.saturating_sub(last_seen.0) < idle_ms
 }
 
-/// Whether the session's last use should be recorded again.
-pub fn due_for_touch(last_seen: Millis, now: Millis) -> bool {
-    now.0.saturating_sub(last_seen.0) >= TOUCH_EVERY_MS
+/// Whether the session's last use should be recorded again: often enough that a session in
+/// use never looks idle, however short the idle time.
+pub fn due_for_touch(last_seen: Millis, now: Millis, idle: std::time::Duration) -> bool {
+    let quarter = i64::try_from(idle.as_millis() / 4).unwrap_or(i64::MAX);
+    now.0.saturating_sub(last_seen.0) >= TOUCH_EVERY_MS.min(quarter)
 }
 
 /// Compares a presented token with the expected one in time that does not depend on where they
@@ -58,8 +61,13 @@ mod tests {
 
     #[test]
     fn touches_are_spaced() {
-        assert!(!due_for_touch(Millis(0), Millis(59_999)));
-        assert!(due_for_touch(Millis(0), Millis(60_000)));
+        let idle = Duration::from_secs(12 * 3600);
+        assert!(!due_for_touch(Millis(0), Millis(59_999), idle));
+        assert!(due_for_touch(Millis(0), Millis(60_000), idle));
+        // A short idle time is touched within it: a session in use stays alive.
+        let short = Duration::from_secs(2);
+        assert!(!due_for_touch(Millis(0), Millis(499), short));
+        assert!(due_for_touch(Millis(0), Millis(500), short));
     }
 
     #[test]
