@@ -1,4 +1,5 @@
-//! A webhook's delivery log: list, read with every attempt, redeliver, recover.
+//! A webhook's delivery log: list, read with every attempt, redeliver, recover; and the
+//! endpoint's health (its last 24 hours).
 
 use super::auth::AdminAuth;
 use super::extract::{Body, List, PageQuery};
@@ -24,7 +25,11 @@ pub fn router() -> Router<AppState> {
             post(redeliver),
         )
         .route("/webhooks/{id}/recover", post(recover))
+        .route("/webhooks/{id}/health", get(health))
 }
+
+/// How far back the health reading looks.
+const HEALTH_PERIOD_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +63,8 @@ struct DeliveryView {
     event_id: String,
     event: String,
     conversation_id: Option<String>,
+    /// The visitor's channel, as in the payload (none for a test event).
+    channel_name: Option<String>,
     status: &'static str,
     attempts: i64,
     next_attempt_at: Option<String>,
@@ -83,6 +90,7 @@ impl From<&DeliveryRecord> for DeliveryView {
             event_id: d.event_id.clone(),
             event: d.event.clone(),
             conversation_id: d.conversation_id.clone(),
+            channel_name: d.channel_name.clone(),
             status: d.status.as_str(),
             attempts: d.attempts,
             next_attempt_at: d.next_attempt_at.map(Millis::iso),
@@ -199,4 +207,34 @@ async fn recover(
     let queued = s.store.create_recovery(e.seq, since, Millis::now()).await?;
     s.store.work_signal().notify_one();
     Ok(json(StatusCode::ACCEPTED, &j!({"queued": queued})))
+}
+
+/// `GET /webhooks/{id}/health`: the deliveries created in the last 24 hours by outcome, the
+/// failed attempts made in them, the last error and the last success.
+async fn health(
+    State(s): State<AppState>,
+    AdminAuth(t): AdminAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let e = find(&s, t.seq, &id).await?;
+    let since = Millis::now().plus_ms(-HEALTH_PERIOD_MS);
+    let h = s.store.endpoint_health(e.seq, since).await?;
+    let last_error = h.last_error.as_ref().map(|(delivery_id, a)| {
+        j!({"deliveryId": delivery_id, "at": a.at.iso(), "statusCode": a.status_code,
+            "error": a.error, "durationMs": a.duration_ms})
+    });
+    Ok(json(
+        StatusCode::OK,
+        &j!({
+            "since": since.iso(),
+            "deliveries": h.deliveries,
+            "delivered": h.delivered,
+            "failed": h.failed,
+            "pending": h.pending,
+            "failedAttempts": h.failed_attempts,
+            "capped": h.capped,
+            "lastError": last_error,
+            "lastSuccessAt": h.last_success_at.map(Millis::iso),
+        }),
+    ))
 }

@@ -40,6 +40,7 @@ mod tests {
         ("get", "/webhooks/{id}/deliveries/{deliveryId}"),
         ("post", "/webhooks/{id}/deliveries/{deliveryId}/redeliver"),
         ("post", "/webhooks/{id}/recover"),
+        ("get", "/webhooks/{id}/health"),
         ("get", "/conversations"),
         ("get", "/conversations/{id}"),
         ("post", "/conversations/{id}/join"),

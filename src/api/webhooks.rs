@@ -56,6 +56,9 @@ struct EndpointView {
     enabled: bool,
     batch_size: i64,
     secret: String,
+    /// Until when the secret rotated out keeps signing too (absent when none does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_secret_expires_at: Option<String>,
     created_at: String,
 }
 
@@ -73,6 +76,10 @@ impl From<&Endpoint> for EndpointView {
             enabled: e.enabled,
             batch_size: e.batch_size,
             secret: e.secret.clone(),
+            previous_secret_expires_at: e
+                .previous_secret_until
+                .filter(|until| e.previous_secret.is_some() && *until > Millis::now())
+                .map(Millis::iso),
             created_at: e.created_at.iso(),
         }
     }
@@ -87,7 +94,7 @@ fn event_mask(events: &[String]) -> Result<i64, ApiError> {
     events.iter().try_fold(0, |mask, name| {
         EventName::parse(name).map(|e| mask | e.bit()).ok_or_else(|| {
             ApiError::unprocessable(format!(
-                "unknown event {name:?}; the events are start, open, end, email, messageVisitor, messageAgent"
+                "`events` names an unknown event {name:?}; the events are start, open, end, email, messageVisitor, messageAgent"
             ))
         })
     })
@@ -112,9 +119,16 @@ fn check_url(s: &AppState, url: &str) -> Result<(), ApiError> {
             "`url` is longer than 2048 characters",
         ));
     }
+    // Every reason names the field first, so that forms can show it beside the input.
     guard::check_url(url, s.allow_private)
         .map(|_| ())
-        .map_err(ApiError::unprocessable)
+        .map_err(|why| {
+            if why.starts_with('`') {
+                ApiError::unprocessable(why)
+            } else {
+                ApiError::unprocessable(format!("`url`: {why}"))
+            }
+        })
 }
 
 pub(super) async fn find(s: &AppState, team_seq: i64, id: &str) -> ApiResult<Endpoint> {

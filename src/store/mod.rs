@@ -4,6 +4,7 @@
 pub mod bodies;
 pub mod feed;
 mod handoff;
+pub mod health;
 mod model;
 pub mod postgres;
 mod rows;
@@ -15,6 +16,7 @@ pub mod testdb;
 pub use bodies::TranscriptCut;
 pub use feed::{FeedBatch, FeedEvent, FeedPosition, TeamFeed};
 pub use handoff::Handoff;
+pub use health::EndpointHealth;
 pub use model::*;
 pub use sessions::{AgentLogin, SessionRecord, Sessions};
 
@@ -229,6 +231,9 @@ pub trait Outbox: Send + Sync {
     async fn attempts(&self, delivery_seq: i64) -> Result<Vec<AttemptRecord>>;
 
     async fn event_body(&self, delivery_seq: i64) -> Result<String>;
+
+    /// The endpoint's recent deliveries and failures (see [`health`]).
+    async fn endpoint_health(&self, endpoint_seq: i64, since: Millis) -> Result<EndpointHealth>;
 
     /// Queues a sample event for one endpoint; answers the delivery id.
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String>;

@@ -317,6 +317,8 @@ pub struct DeliveryRecord {
     pub event_id: String,
     pub event: String,
     pub conversation_id: Option<String>,
+    /// The conversation's visitor's channel (none for a test event).
+    pub channel_name: Option<String>,
     pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<Millis>,

@@ -139,6 +139,7 @@ pub fn delivery(r: &impl Columns) -> DeliveryRecord {
         event_id: r.text("event_id"),
         event: r.text("event"),
         conversation_id: r.opt_text("conversation_id"),
+        channel_name: r.opt_text("channel_name"),
         status,
         attempts: r.int("attempts"),
         next_attempt_at: (status == DeliveryStatus::Pending)
@@ -153,7 +154,7 @@ pub fn delivery(r: &impl Columns) -> DeliveryRecord {
 /// member ([`super::PARKED`]) shows its batch's next attempt.
 pub const DELIVERY_COLUMNS: &str =
     "SELECT d.seq, d.id, p.id AS endpoint_id, ev.id AS event_id, ev.name AS event,
-        c.id AS conversation_id, d.state, d.attempts, d.created_at, d.batch_id,
+        c.id AS conversation_id, v.channel_name, d.state, d.attempts, d.created_at, d.batch_id,
         CASE WHEN d.next_attempt_at = 9000000000000000
              THEN (SELECT MIN(b.next_attempt_at) FROM deliveries b WHERE b.batch_id = d.batch_id)
              ELSE d.next_attempt_at END AS next_attempt_at,
@@ -162,6 +163,7 @@ pub const DELIVERY_COLUMNS: &str =
     JOIN endpoints p ON p.seq = d.endpoint_seq
     JOIN events ev ON ev.seq = d.event_seq
     LEFT JOIN conversations c ON c.seq = ev.conversation_seq
+    LEFT JOIN visitors v ON v.seq = c.visitor_seq
     LEFT JOIN attempts a ON a.delivery_seq = d.seq AND a.n = d.attempts";
 
 /// The states a delivery status filter covers.

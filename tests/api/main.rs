@@ -31,6 +31,7 @@ mod delivery;
 mod destinations;
 mod errors;
 mod idempotency;
+mod integration_page;
 mod isolation;
 mod lifecycle;
 mod live;

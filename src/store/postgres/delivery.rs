@@ -76,6 +76,9 @@ impl Outbox for PgStore {
     async fn event_body(&self, delivery_seq: i64) -> Result<String> {
         on_postgres::event_body(&self.pool, delivery_seq).await
     }
+    async fn endpoint_health(&self, endpoint_seq: i64, since: Millis) -> Result<EndpointHealth> {
+        crate::store::health::on_postgres::endpoint_health(&self.pool, endpoint_seq, since).await
+    }
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let id = outbox::enqueue_test(&mut tx, endpoint, body, now).await?;

@@ -79,6 +79,9 @@ impl Outbox for SqliteStore {
     async fn event_body(&self, delivery_seq: i64) -> Result<String> {
         on_sqlite::event_body(&self.read, delivery_seq).await
     }
+    async fn endpoint_health(&self, endpoint_seq: i64, since: Millis) -> Result<EndpointHealth> {
+        crate::store::health::on_sqlite::endpoint_health(&self.read, endpoint_seq, since).await
+    }
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let endpoint = endpoint.clone();
         let id = self
