@@ -19,6 +19,7 @@ mod sse;
 mod stores;
 mod teams;
 
+mod agents_page;
 mod auth;
 mod batching;
 mod bench;

@@ -192,6 +192,14 @@
       });
   });
 
+  // A field's error goes as soon as the person changes it.
+  form.addEventListener('input', function (e) {
+    var box = e.target.closest('.field, details');
+    var note = box && box.querySelector('.field-error');
+    if (note && !(e.target === json && jsonError)) note.remove();
+    e.target.removeAttribute('aria-invalid');
+  });
+
   dialog.addEventListener('close', function () {
     C.clearErrors(form);
   });

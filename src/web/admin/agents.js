@@ -259,6 +259,12 @@
     });
   });
 
+  pwForm.addEventListener('input', function (e) {
+    var note = e.target.closest('.field') && e.target.closest('.field').querySelector('.field-error');
+    if (note) note.remove();
+    e.target.removeAttribute('aria-invalid');
+  });
+
   pwForm.querySelector('[data-show-passwords]').addEventListener('change', function (e) {
     pwInput.type = pwConfirm.type = e.target.checked ? 'text' : 'password';
   });
