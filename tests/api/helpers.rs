@@ -36,6 +36,7 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_DATABASE_POOL_SIZE",
     "PALAVER_TRUSTED_PROXIES",
     "PALAVER_SHUTDOWN_GRACE",
+    "PALAVER_SESSION_IDLE",
 ];
 
 /// Everything needed to start (and restart) one server the same way.
