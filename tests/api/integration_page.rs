@@ -2,17 +2,15 @@
 //! name their field, delivery records with their channel, the secret readable again with its
 //! rotation's overlap, the endpoint's health; and the pages themselves, for admins only.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::fixtures::{agent, named};
+use crate::fixtures::named;
 use crate::helpers::TestApp;
 use crate::receiver::{Receiver, Reply};
 use crate::stores::{TestStore, on_every_store};
+
+mod pages;
 
 on_every_store!(
     deliveries_carry_their_channel,
@@ -214,144 +212,4 @@ async fn the_secret_reads_again_and_rotation_says_until_when(store: TestStore) {
         left > chrono::Duration::hours(23) && left <= chrono::Duration::hours(24),
         "the old secret signs for 24 h: {left}"
     );
-}
-
-/// A client that shows redirects instead of following them, and keeps its cookies.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: Mutex<BTreeMap<String, String>>,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let cookies = Mutex::default();
-        Browser {
-            client,
-            base: app.address(),
-            cookies,
-        }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
-        let jar: Vec<String> = self
-            .cookies
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let r = req.header("cookie", jar.join("; ")).send().await.unwrap();
-        for set in r.headers().get_all("set-cookie") {
-            let pair = set.to_str().unwrap().split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies
-                .lock()
-                .unwrap()
-                .insert(name.to_owned(), value.to_owned());
-        }
-        r
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.send(self.client.get(format!("{}{path}", self.base)))
-            .await
-    }
-
-    /// Signs in through the form: its cookie and hidden `csrf` field, then the credentials.
-    async fn sign_in(&self, fields: &[(&str, &str)]) {
-        let form = self.get("/admin/sign-in").await;
-        assert_eq!(form.status(), 200);
-        let html = form.text().await.unwrap();
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("a csrf field")
-            .to_owned();
-        let mut body: Vec<(&str, &str)> = vec![("csrf", &csrf)];
-        body.extend_from_slice(fields);
-        let post = self
-            .client
-            .post(format!("{}/admin/sign-in", self.base))
-            .form(&body);
-        let r = self.send(post).await;
-        assert_eq!(r.status(), 303, "signed in: {:?}", r.headers());
-    }
-}
-
-fn location(r: &reqwest::Response) -> &str {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
-#[tokio::test]
-async fn the_pages_are_for_signed_in_admins() {
-    let app = TestApp::spawn(TestStore::Sqlite).await;
-    let hook = app.create_webhook("https://example.com/hook", None).await;
-    let pages = [
-        "/admin/integration".to_owned(),
-        format!("/admin/integration/webhooks/{}", hook.id),
-        format!("/admin/integration/webhooks/{}/deliveries/msg_x", hook.id),
-    ];
-
-    let anonymous = Browser::new(&app);
-    for page in &pages {
-        let r = anonymous.get(page).await;
-        assert!(r.status().is_redirection(), "{page}: {}", r.status());
-        assert!(
-            location(&r).starts_with("/admin/sign-in"),
-            "{page}: {}",
-            location(&r)
-        );
-    }
-
-    let admin = Browser::new(&app);
-    admin.sign_in(&[("api_key", &app.api_key)]).await;
-    for page in &pages {
-        let r = admin.get(page).await;
-        assert_eq!(r.status(), 200, "{page}");
-        let html = r.text().await.unwrap();
-        assert!(html.contains("data-test="), "{page} is the page: {html}");
-        assert!(
-            html.contains(r#"name="csrf-token""#),
-            "{page} has the frame"
-        );
-    }
-    let html = admin.get(&pages[1]).await.text().await.unwrap();
-    assert!(html.contains(&hook.id), "the webhook's page knows its id");
-    let r = admin.get("/admin/integration/webhooks/ep_nope").await;
-    assert_eq!(r.status(), 404, "an unknown webhook");
-    assert!(r.text().await.unwrap().contains("Back to Integration"));
-
-    let mut moss = agent("U0MOSS", "Moss");
-    moss["profile"]["email"] = json!("moss@example.com");
-    app.put_agent(&moss).await.expect_status(201);
-    app.api(Method::PUT, "/agents/U0MOSS/password")
-        .json(&json!({"password": "correct horse battery"}))
-        .send()
-        .await
-        .expect_status(204);
-    let moss = Browser::new(&app);
-    moss.sign_in(&[
-        ("email", "moss@example.com"),
-        ("password", "correct horse battery"),
-    ])
-    .await;
-    for page in &pages {
-        let r = moss.get(page).await;
-        assert!(r.status().is_redirection(), "{page}: {}", r.status());
-        assert_eq!(location(&r), "/admin/conversations", "{page}");
-    }
-    let r = moss
-        .get(&format!("/api/v1/webhooks/{}/health", hook.id))
-        .await;
-    assert_eq!(r.status(), 403, "the health is an admin's");
 }

@@ -84,7 +84,10 @@
 
   function render(d) {
     current = d;
-    q('[data-event]').textContent = d.event + (d.conversationId ? '' : ' test event');
+    var title = q('[data-event]');
+    title.textContent = '';
+    title.appendChild(el('code', { text: d.event }));
+    title.appendChild(document.createTextNode(d.conversationId ? ' event' : ' test event'));
     var pill = q('[data-status-pill]');
     pill.hidden = false;
     pill.className = 'pill pill-' + d.status;

@@ -36,6 +36,9 @@
   // The form's webhook, or throws a field error.
   function readForm(form) {
     var f = form.elements;
+    var url = f.url.value.trim();
+    if (!url) throw invalid('`url`: paste the address of an entry point on your server, e.g. https://example.com/palaver/webhook.');
+    if (!/^https?:\/\/[^/?#\s]/i.test(url)) throw invalid('`url`: start it with https:// (or http://), e.g. https://' + url.replace(/^[a-z]+:\/*/i, '') + '.');
     var events = EVENTS.filter(function (name) {
       return form.querySelector('input[name="events"][value="' + name + '"]').checked;
     });
@@ -46,7 +49,7 @@
       throw invalid('`batchSize` must be a whole number from 1 to 100.');
     }
     return {
-      url: f.url.value.trim(),
+      url: url,
       events: events,
       description: f.description.value.trim(),
       enabled: f.enabled.checked,

@@ -35,9 +35,9 @@
         el('td', { 'data-label': 'Channel' }, [channel]),
         el('td', { 'data-label': 'Status' }, [I.statusPill(d.status)]),
         el('td', { 'data-label': 'Attempts', class: 'num', text: String(d.attempts) }),
-        el('td', { 'data-label': 'Next retry', class: 'nowrap', text: I.nextRetry(d) }),
+        el('td', { 'data-label': 'Next retry', class: 'nowrap', text: I.nextRetry(d), 'data-empty': I.nextRetry(d) === '—' }),
         el('td', { 'data-label': 'Last status' }, [I.codeLabel(last)]),
-        el('td', { 'data-label': 'Duration', class: 'num nowrap', text: last ? I.duration(last.durationMs) : '—' }),
+        el('td', { 'data-label': 'Duration', class: 'num nowrap', text: last ? I.duration(last.durationMs) : '—', 'data-empty': !last }),
         el('td', { 'data-label': 'Time', class: 'nowrap', title: I.fullTime(d.createdAt), text: C.when(d.createdAt) }),
       ]);
     }
