@@ -238,7 +238,8 @@ pub trait Outbox: Send + Sync {
     /// Queues a sample event for one endpoint; answers the delivery id.
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String>;
 
-    /// Queues a finished delivery again (nothing happens to a pending one).
+    /// Queues a finished delivery again; a pending one waiting for its next retry is tried now
+    /// (nothing happens to one in flight, or waiting behind its lane or its batch).
     async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()>;
 
     /// Records a recovery request; answers how many failed deliveries it covers.

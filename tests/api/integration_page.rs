@@ -15,6 +15,7 @@ mod pages;
 on_every_store!(
     deliveries_carry_their_channel,
     health_counts_the_last_day,
+    redeliver_tries_a_waiting_retry_now,
     the_secret_reads_again_and_rotation_says_until_when,
 );
 
@@ -212,4 +213,38 @@ async fn the_secret_reads_again_and_rotation_says_until_when(store: TestStore) {
         left > chrono::Duration::hours(23) && left <= chrono::Duration::hours(24),
         "the old secret signs for 24 h: {left}"
     );
+}
+
+/// "Redeliver" on a delivery waiting for its next retry (the receiver is fixed) tries it now
+/// instead of at the scheduled time.
+async fn redeliver_tries_a_waiting_retry_now(store: TestStore) {
+    let app = TestApp::builder(store).retry_schedule("1h").spawn().await;
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::Status(500)]);
+    let hook = app.create_webhook(&receiver.url(), None).await;
+    let test_path = format!("/webhooks/{}/test", hook.id);
+    let queued = app
+        .api(Method::POST, &test_path)
+        .send()
+        .await
+        .expect_json(202);
+    let id = queued["deliveryId"].as_str().unwrap().to_owned();
+    let waiting = app
+        .wait_delivery(&hook.id, &id, "the first attempt to fail", |d| {
+            d["attempts"] == 1 && d["lastAttempt"]["statusCode"] == 500
+        })
+        .await;
+    assert_eq!(waiting["status"], "pending", "{waiting}");
+    let next = waiting["nextAttemptAt"].as_str().expect("a next retry");
+    let next = chrono::DateTime::parse_from_rfc3339(next).unwrap();
+    assert!(
+        next > chrono::Utc::now() + chrono::Duration::minutes(30),
+        "the retry waits an hour: {waiting}"
+    );
+
+    let path = format!("/webhooks/{}/deliveries/{id}/redeliver", hook.id);
+    app.api(Method::POST, &path).send().await.expect_json(202);
+    let done = app.wait_delivery_status(&hook.id, &id, "delivered").await;
+    assert_eq!(done["attempts"], 2, "tried once more, now: {done}");
+    assert_eq!(receiver.count(), 2, "no other request");
 }

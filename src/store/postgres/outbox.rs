@@ -318,7 +318,8 @@ pub async fn enqueue_test(
     Ok(id)
 }
 
-/// Queues a delivered or failed delivery again, behind its lane's pending ones.
+/// Queues a delivered or failed delivery again, behind its lane's pending ones; a pending one
+/// waiting for its next retry (not in flight, not parked in a batch) is tried now instead.
 pub async fn redeliver(conn: &mut PgConnection, seq: i64, now: Millis) -> Result<()> {
     let lane: Option<String> = sqlx::query_scalar("SELECT lane FROM deliveries WHERE seq = $1")
         .bind(seq)
@@ -336,7 +337,17 @@ pub async fn redeliver(conn: &mut PgConnection, seq: i64, now: Millis) -> Result
     .await?;
     if let Some(r) = row {
         promote(conn, r.get(0), &lane, now).await?;
+        return Ok(());
     }
+    sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $1
+         WHERE seq = $2 AND state = 'ready' AND NOT leased AND next_attempt_at > $1 AND next_attempt_at <> $3",
+    )
+    .bind(now.0)
+    .bind(seq)
+    .bind(PARKED.0)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

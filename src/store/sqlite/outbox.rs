@@ -308,7 +308,8 @@ pub fn enqueue_test(conn: &Connection, e: &Endpoint, body: &str, now: Millis) ->
     Ok(id)
 }
 
-/// Queues a delivered or failed delivery again, behind its lane's pending ones.
+/// Queues a delivered or failed delivery again, behind its lane's pending ones; a pending one
+/// waiting for its next retry (not in flight, not parked in a batch) is tried now instead.
 pub fn redeliver(conn: &Connection, seq: i64, now: Millis) -> Result<()> {
     let row: Option<(i64, String)> = conn
         .prepare_cached(
@@ -319,7 +320,13 @@ pub fn redeliver(conn: &Connection, seq: i64, now: Millis) -> Result<()> {
         .optional()?;
     if let Some((endpoint, lane)) = row {
         promote(conn, endpoint, &lane, now)?;
+        return Ok(());
     }
+    conn.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = ?1
+         WHERE seq = ?2 AND state = 'ready' AND leased = 0 AND next_attempt_at > ?1 AND next_attempt_at <> ?3",
+    )?
+    .execute(params![now.0, seq, PARKED.0])?;
     Ok(())
 }
 

@@ -92,12 +92,17 @@
     pill.hidden = false;
     pill.className = 'pill pill-' + d.status;
     pill.textContent = I.statusPill(d.status).textContent;
+    // A pending delivery that waits for its next retry may be tried now; one being sent may not.
     var pending = d.status === 'pending';
-    redeliver.disabled = pending;
-    redeliver.title = pending ? 'It is still queued: Palaver is trying it.' : 'Sends it again now';
+    var waiting = pending && d.attempts > 0 && d.nextAttemptAt && new Date(d.nextAttemptAt).getTime() > Date.now() + 2000;
+    redeliver.textContent = pending ? 'Retry now' : 'Redeliver';
+    redeliver.disabled = pending && !waiting;
+    redeliver.title = waiting ? 'Tries it now instead of at its next retry' : pending ? 'Palaver is sending it now' : 'Sends it again now';
     var note = q('[data-redeliver-note]');
     note.hidden = !pending;
-    note.textContent = pending ? 'This delivery is queued' + (d.attempts ? ' and retried on its schedule' : '') + '; the page follows it.' : '';
+    note.textContent = waiting
+      ? 'The last attempt failed; Palaver retries it ' + C.when(d.nextAttemptAt) + ' on its schedule. Fixed your server? Retry it now.'
+      : pending ? 'Palaver is sending this delivery; the page follows it.' : '';
     var body = q('[data-delivery-body]');
     body.textContent = '';
     body.appendChild(summary(d));
@@ -146,7 +151,7 @@
     redeliver.disabled = true;
     C.api('POST', path + '/redeliver')
       .then(function () {
-        C.toast('Queued again: Palaver sends it now.');
+        C.toast(current && current.status === 'pending' ? 'Retrying it now.' : 'Queued again: Palaver sends it now.');
         return load();
       })
       .then(function () {
