@@ -46,7 +46,7 @@
     var raw = f.batchSize.value.trim();
     var batch = Number(raw);
     if (!raw || !Number.isInteger(batch) || batch < 1 || batch > 100) {
-      throw invalid('`batchSize` must be a whole number from 1 to 100.');
+      throw invalid('`batchSize`: choose from 1 to 100.');
     }
     return {
       url: url,
