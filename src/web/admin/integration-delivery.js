@@ -28,7 +28,7 @@
   }
 
   function summary(d) {
-    var channel = d.channelName ? el('span', { class: 'mono', text: d.channelName }) : el('span', { class: 'muted', text: 'None (a test event)' });
+    var channel = d.channelName ? (d.conversationId ? el('a', { class: 'mono', href: '/admin/conversations#' + d.conversationId, text: d.channelName }) : el('span', { class: 'mono', text: d.channelName })) : el('span', { class: 'muted', text: 'None (a test event)' });
     var facts = [
       fact('Status', I.statusPill(d.status)),
       fact('Event', el('code', { text: d.event })),

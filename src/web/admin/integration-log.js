@@ -28,7 +28,7 @@
     function row(d) {
       var last = d.lastAttempt;
       var channel = d.channelName
-        ? el('span', { class: 'mono', text: d.channelName })
+        ? (d.conversationId ? el('a', { class: 'mono', href: '/admin/conversations#' + d.conversationId, title: 'Open the conversation', text: d.channelName }) : el('span', { class: 'mono', text: d.channelName }))
         : el('span', { class: 'tag', text: d.conversationId ? '—' : 'Test event' });
       return el('tr', { 'data-test': 'delivery-row', 'data-delivery-id': d.id, 'data-status': d.status }, [
         el('td', { 'data-label': 'Event' }, [el('a', { href: link(d), class: 'event-link', text: d.event, 'data-test': 'delivery-link' })]),
