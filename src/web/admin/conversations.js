@@ -76,6 +76,15 @@
       });
       var wanted = location.hash.slice(1);
       if (wanted && byId[wanted]) select(wanted);
+      else if (wanted) {
+        // A link to an older conversation (from the delivery log): read it, then show it.
+        C.api('GET', '/conversations/' + encodeURIComponent(wanted)).then(function (c) {
+          upsert(summary(c), false);
+          select(c.id);
+        }, function (err) {
+          C.toast(err.detail, 'error');
+        });
+      }
     });
   }
 
@@ -163,9 +172,14 @@
   // A conversation the lists did not hold (older than the first page): read it, then apply.
   function ensure(id, name, d) {
     C.api('GET', '/conversations/' + encodeURIComponent(id)).then(function (c) {
-      upsert({ id: c.id, channelName: c.channelName, visitorId: c.visitorId, visitorName: c.visitorName, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt }, false);
+      upsert(summary(c), false);
       onEvent(name, d);
     });
+  }
+
+  // The list's fields of a conversation read whole.
+  function summary(c) {
+    return { id: c.id, channelName: c.channelName, visitorId: c.visitorId, visitorName: c.visitorName, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt };
   }
 
   function announce(c) {
