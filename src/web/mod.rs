@@ -4,6 +4,7 @@
 //! scripts and styles are our own files, embedded. The console's pages act through the JSON
 //! API, which accepts their session cookie (see `api::session_auth`).
 
+mod accounts;
 mod agents_page;
 mod assets;
 mod console;
