@@ -10,6 +10,7 @@
 //! Without node, Chromium or `tests/browser/node_modules`, the tests print what is missing and
 //! pass, unless `PALAVER_BROWSER_TESTS=require` (set by `.ci/run`, which installs them).
 
+mod console;
 mod scenarios;
 
 use std::path::{Path, PathBuf};
@@ -162,40 +163,49 @@ pub async fn stage() -> Option<Stage> {
 }
 
 impl Stage {
-    /// Runs `tests/browser/<script>`; fails with its output unless it exits 0. Returns the JSON
-    /// of its last `RESULT {…}` line (`Null` if none).
+    /// Runs `tests/browser/<script>` (see [`run_script`]).
     pub async fn run(&self, script: &str) -> Value {
-        let mut cmd = tokio::process::Command::new("node");
-        cmd.arg(scripts_dir().join(script))
-            .current_dir(scripts_dir())
-            .env("PALAVER_URL", self.app.address())
-            .env("PALAVER_API_KEY", &self.app.api_key)
-            .env("PALAVER_SITE_KEY", &self.site_key)
-            .env("PALAVER_CHROMIUM", &self.tools.chromium)
-            .env("HOST_URL", &self.host_url)
-            .env("HOST_TITLE", HOST_TITLE)
-            .env("AGENT_ID", MOSS_ID)
-            .env("SCREENSHOTS", screenshots_dir())
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        let output = tokio::time::timeout(SCRIPT_TIMEOUT, cmd.output())
-            .await
-            .unwrap_or_else(|_| panic!("{script} did not finish within {SCRIPT_TIMEOUT:?}"))
-            .expect("run node");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "{script} failed ({}):\n----- stdout -----\n{stdout}\n----- stderr -----\n{stderr}",
-            output.status
-        );
-        stdout
-            .lines()
-            .filter_map(|l| l.strip_prefix("RESULT "))
-            .next_back()
-            .map(|json| serde_json::from_str(json).expect("RESULT line is JSON"))
-            .unwrap_or(Value::Null)
+        let vars = [
+            ("PALAVER_URL", self.app.address()),
+            ("PALAVER_API_KEY", self.app.api_key.clone()),
+            ("PALAVER_SITE_KEY", self.site_key.clone()),
+            ("HOST_URL", self.host_url.clone()),
+            ("HOST_TITLE", HOST_TITLE.to_owned()),
+            ("AGENT_ID", MOSS_ID.to_owned()),
+        ];
+        run_script(&self.tools, script, &vars).await
     }
+}
+
+/// Runs `tests/browser/<script>` with `vars` (and `PALAVER_CHROMIUM`, `SCREENSHOTS`) in its
+/// environment; fails with its output unless it exits 0. Returns the JSON of its last
+/// `RESULT {…}` line (`Null` if none).
+pub async fn run_script(tools: &Tools, script: &str, vars: &[(&str, String)]) -> Value {
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(scripts_dir().join(script))
+        .current_dir(scripts_dir())
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .env("PALAVER_CHROMIUM", &tools.chromium)
+        .env("SCREENSHOTS", screenshots_dir())
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(SCRIPT_TIMEOUT, cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("{script} did not finish within {SCRIPT_TIMEOUT:?}"))
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed ({}):\n----- stdout -----\n{stdout}\n----- stderr -----\n{stderr}",
+        output.status
+    );
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("RESULT "))
+        .next_back()
+        .map(|json| serde_json::from_str(json).expect("RESULT line is JSON"))
+        .unwrap_or(Value::Null)
 }
 
 /// A shop's checkout page whose own CSS would wreck any widget that inherits or shares it.

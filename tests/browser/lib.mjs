@@ -145,3 +145,138 @@ export async function screenshot(page, name) {
 export function result(values) {
   console.log(`RESULT ${JSON.stringify(values)}`);
 }
+
+// ---- The console (/admin), for the console_*.mjs scripts (tests/api/browser/console.rs) ----
+
+// A variable the console test sets for its script (RECEIVER_URL, AGENT_EMAIL, …).
+export function setting(name) {
+  return need(name);
+}
+
+// Polls `probe` every 50 ms until it returns a truthy value (returned), failing after the step
+// limit with `what` and the last value. Only for what the server does on its own time
+// (delivery outcomes), never instead of a page's own auto-waiting locators.
+export async function until(what, probe) {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// A console window: its own context (cookies, storage) at `viewport`. Page lines are echoed
+// with `label`; uncaught errors and CSP violations are kept in `errors` (see `clean`).
+export async function consoleWindow(browser, label, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ locale: 'en-US', viewport });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => {
+    console.log(`[${label} ${m.type()}] ${m.text()}`);
+    if (/Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => {
+    console.log(`[${label} page error] ${e.message}`);
+    errors.push(e.message);
+  });
+  page.on('requestfailed', (r) => {
+    if (!r.url().includes('/events')) console.log(`[${label} request failed] ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+  });
+  return { context, page, errors, label };
+}
+
+// Fails if a window saw an uncaught script error or a CSP violation.
+export function clean(...windows) {
+  for (const w of windows) check(w.errors.length === 0, `${w.label}: script errors ${JSON.stringify(w.errors)}`);
+}
+
+// An admin signs in through the form with the team's API key, from /admin (no session yet).
+export async function signInAdmin(page) {
+  await page.goto(`${env.palaver}/admin`);
+  await page.waitForURL(/\/admin\/sign-in/);
+  await page.getByRole('link', { name: "Sign in with the team's API key" }).click();
+  await page.locator('#api_key').fill(env.apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/admin\/conversations/);
+}
+
+// An agent signs in with their profile email and console password.
+export async function signInAgent(page, email, password) {
+  await page.goto(`${env.palaver}/admin/sign-in`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/admin\/conversations/);
+}
+
+// A `data-test` locator.
+export function t(page, name) {
+  return page.locator(`[data-test="${name}"]`);
+}
+
+// The console's conversation entries in group `status` ('waiting' | 'open' | 'ended').
+export function inbox(page, status, text) {
+  const rows = page.locator(`[data-test="list-${status}"] [data-test="conversation"]`);
+  return text ? rows.filter({ hasText: text }) : rows;
+}
+
+// The open conversation's transcript messages from `from` ('visitor' | 'agent') holding `text`.
+export function said(page, from, text) {
+  return page.locator(`[data-test="transcript"] [data-test="message"][data-from="${from}"]`).filter({ hasText: text });
+}
+
+// Awaits the console's live stream being connected.
+export async function connected(page) {
+  await page.locator('[data-test="live"].on').waitFor();
+}
+
+// The agent types `text` in the reply box and presses Enter.
+export async function reply(page, text) {
+  await t(page, 'reply').fill(text);
+  await t(page, 'reply').press('Enter');
+}
+
+// Marks the document, to prove later that it was never reloaded (`notReloaded`).
+export async function mark(page) {
+  await page.evaluate(() => {
+    window.__palaverTestMark = true;
+  });
+}
+
+export async function notReloaded(page, label) {
+  check(await page.evaluate(() => window.__palaverTestMark === true), `${label}: the page was reloaded`);
+}
+
+// A visitor through the visitor API: starts with `name` and a first message.
+export async function visitorStarts(name, text, identity = {}) {
+  const response = await fetch(`${env.palaver}/api/v1/visitor/conversations`, {
+    method: 'POST',
+    headers: { 'x-site-key': env.siteKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ identity: { name, ...identity }, message: text }),
+  });
+  const body = await response.json();
+  check(response.status === 201, `visitor start: ${response.status} ${JSON.stringify(body)}`);
+  return { id: body.conversationId, token: body.visitorToken };
+}
+
+// That visitor writes again.
+export async function visitorWrites(visitor, text) {
+  const response = await fetch(`${env.palaver}/api/v1/visitor/conversations/${visitor.id}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${visitor.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
+  check(response.status === 201, `visitor message: ${response.status} ${await response.text()}`);
+}
+
+// A full-page screenshot of a console page as `console-<name>.png`, once its fonts are in and
+// the mouse is off every control.
+export async function pageShot(page, name) {
+  mkdirSync(env.screenshots, { recursive: true });
+  await page.mouse.move(0, 0);
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: join(env.screenshots, `console-${name}.png`), fullPage: true });
+}
