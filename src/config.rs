@@ -2,6 +2,8 @@
 
 use crate::delivery::schedule::parse_duration;
 use crate::delivery::{DeliveryConfig, RetrySchedule, WebhookProxy};
+use crate::slack::SlackConfig;
+use crate::slack::client::check_api_url;
 use clap::{Args, Parser, Subcommand};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -29,6 +31,35 @@ pub enum CommandLine {
         #[command(subcommand)]
         command: TeamCommand,
     },
+    /// Connect Slack: the app manifest to create Palaver's Slack app from.
+    Slack {
+        #[command(subcommand)]
+        command: SlackCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SlackCommand {
+    /// Print the Slack app manifest to paste into Slack's "Create New App → From a manifest".
+    Manifest {
+        /// This server's public URL, e.g. https://chat.example.com (Slack sends events to
+        /// <URL>/slack/events).
+        #[arg(long)]
+        url: String,
+        /// The app's and its bot's name in Slack.
+        #[arg(long, default_value = "Palaver")]
+        name: String,
+        /// YAML (with each scope's reason as a comment) or JSON; Slack takes both.
+        #[arg(long, value_enum, default_value_t = ManifestFormat::Yaml)]
+        format: ManifestFormat,
+    },
+}
+
+/// How `palaver slack manifest` prints the manifest.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManifestFormat {
+    Yaml,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,9 +134,22 @@ pub struct ServeArgs {
     /// How long a console session lives unused before it ends (sign in again).
     #[arg(long, env = "PALAVER_SESSION_IDLE", default_value = "12h", value_parser = parse_duration)]
     pub session_idle: Duration,
+    /// The Slack Web API's base URL (a stand-in's for tests).
+    #[arg(long, env = "PALAVER_SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
+    pub slack_api_url: String,
 }
 
 impl ServeArgs {
+    /// How to call Slack; fails when `--slack-api-url` is not an http(s) URL. A call may take
+    /// as long as a webhook attempt (`--delivery-timeout`).
+    pub fn slack(&self) -> anyhow::Result<SlackConfig> {
+        check_api_url(&self.slack_api_url).map_err(|e| anyhow::anyhow!("--slack-api-url: {e}"))?;
+        Ok(SlackConfig {
+            api_url: self.slack_api_url.clone(),
+            timeout: self.delivery_timeout,
+        })
+    }
+
     /// How to deliver; fails when `--ca-certs` cannot be read or holds no certificate.
     pub fn delivery(&self) -> anyhow::Result<DeliveryConfig> {
         let ca_certs = match &self.ca_certs {
@@ -196,6 +240,18 @@ mod tests {
         assert!(err.contains("--ca-certs"), "{err}");
 
         assert!(serve(&[]).delivery().unwrap().ca_certs.is_empty());
+    }
+
+    #[test]
+    fn the_slack_api_url_defaults_to_slack_and_must_be_http() {
+        assert_eq!(serve(&[]).slack().unwrap().api_url, "https://slack.com/api");
+        let fake = serve(&["--slack-api-url", "http://127.0.0.1:9/api"]);
+        assert_eq!(fake.slack().unwrap().api_url, "http://127.0.0.1:9/api");
+        let err = serve(&["--slack-api-url", "slack.com"])
+            .slack()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--slack-api-url"), "{err}");
     }
 
     #[test]

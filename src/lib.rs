@@ -9,6 +9,7 @@
 //! | [`chat`] | the commands (start, message, join, end, email): validate, apply the rules, persist in one transaction; per-visitor state with the pre-rendered transcript |
 //! | [`delivery`] | the workers: claim, sign, guard destinations, send, record, retry |
 //! | [`api`] | axum routers, auth, problem+json errors, idempotency, the live stream (SSE), OpenAPI |
+//! | [`slack`] | the Slack bridge: app manifest, Web API client (configurable base URL), connecting a workspace, request signatures |
 //! | [`web`] | what browsers open: the widget script websites embed (`/widget.js`), the start and demo pages; embedded, templates compiled in |
 //! | [`metrics`] | process counters for `/metrics` |
 //! | [`config`] | flags and environment, validated at start |
@@ -21,5 +22,6 @@ pub mod delivery;
 pub mod domain;
 pub mod metrics;
 pub mod server;
+pub mod slack;
 pub mod store;
 pub mod web;

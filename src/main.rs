@@ -1,7 +1,8 @@
 //! `palaver`: parses the command line and runs the server or a command.
 
 use clap::Parser;
-use palaver::config::{Cli, CommandLine, TeamCommand};
+use palaver::config::{Cli, CommandLine, ManifestFormat, SlackCommand, TeamCommand};
+use palaver::slack::manifest;
 use palaver::{server, store};
 use tracing_subscriber::EnvFilter;
 
@@ -45,6 +46,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = store::open(&s.url(), s.database_pool_size).await?;
             let team = server::create_team(&*store, &name).await?;
             println!("{team}");
+            Ok(())
+        }
+        CommandLine::Slack {
+            command: SlackCommand::Manifest { url, name, format },
+        } => {
+            let m = manifest::manifest(&url, &name).map_err(anyhow::Error::msg)?;
+            match format {
+                ManifestFormat::Yaml => print!("{}", manifest::to_yaml(&m)),
+                ManifestFormat::Json => println!("{}", manifest::to_json(&m)),
+            }
+            if url.trim_start().starts_with("http://") {
+                eprintln!("palaver: note: Slack sends events only to https URLs");
+            }
             Ok(())
         }
     }

@@ -6,6 +6,7 @@ use crate::chat::Chat;
 use crate::config::{ApiKey, ServeArgs};
 use crate::delivery::{Deliverer, Recoverer};
 use crate::domain::{Millis, hash_secret, new_id, new_secret};
+use crate::slack::SlackClient;
 use crate::store::{self, NewTeam, Store, StoreError, Team};
 use crate::web;
 use anyhow::{Context, bail};
@@ -26,6 +27,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let delivery = args.delivery()?;
+    let slack = Arc::new(SlackClient::new(&args.slack()?).map_err(anyhow::Error::msg)?);
     std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
         format!(
             "cannot create the data dir {}",
@@ -56,6 +58,7 @@ pub async fn serve(
     let recoverer = Recoverer::start(store.clone(), stop_rx.clone());
     tokio::spawn(prune_answers(store.clone()));
     tokio::spawn(prune_sessions(store.clone(), args.session_idle));
+    tokio::spawn(prune_slack_events(store.clone()));
     let state = AppState::new(api::Shared {
         chat: Arc::new(Chat::new(store.clone())),
         store: store.clone(),
@@ -63,6 +66,7 @@ pub async fn serve(
         trusted_proxies: Arc::new(args.trusted_proxies.clone()),
         auth: Arc::default(),
         session_idle: args.session_idle,
+        slack,
         shutdown: stop_rx,
     });
     let site = web::Web::new(
@@ -152,6 +156,22 @@ async fn prune_sessions(store: Arc<dyn Store>, idle: std::time::Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "deleted idle console sessions"),
             Err(e) => tracing::warn!(error = %e, "deleting idle sessions failed"),
+        }
+    }
+}
+
+/// Forgets Slack event ids seen more than a day ago (Slack retries an event for minutes), hourly.
+async fn prune_slack_events(store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store
+            .prune_slack_events_seen(Millis::now().plus_ms(-24 * 3600 * 1000))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "forgot day-old Slack event ids"),
+            Err(e) => tracing::warn!(error = %e, "pruning Slack event ids failed"),
         }
     }
 }

@@ -14,6 +14,7 @@ mod live;
 mod openapi;
 mod origin;
 pub mod session_auth;
+mod slack;
 mod team_events;
 mod team_widget;
 mod visitor;
@@ -61,6 +62,8 @@ pub struct Shared {
     pub auth: Arc<auth::AuthCache>,
     /// How long an unused console session lives.
     pub session_idle: std::time::Duration,
+    /// Slack's Web API, to check a workspace's token when it is connected.
+    pub slack: Arc<crate::slack::SlackClient>,
     /// Turns true when the server stops: long-lived streams end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
@@ -74,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(conversations::router())
         .merge(team_widget::router())
         .merge(team_events::router())
+        .merge(slack::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,

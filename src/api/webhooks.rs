@@ -5,7 +5,7 @@ use super::extract::{Body, List, PageQuery};
 use super::{ApiError, ApiResult, AppState, json};
 use crate::delivery::{guard, sign};
 use crate::domain::{EventName, Millis, new_id};
-use crate::store::Endpoint;
+use crate::store::{Endpoint, EndpointKind};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -153,6 +153,7 @@ async fn create(
         seq: 0,
         id: new_id("ep_"),
         team_seq: t.seq,
+        kind: EndpointKind::Webhook,
         url: b.url,
         events,
         description: b.description,

@@ -10,6 +10,7 @@ pub mod postgres;
 mod rows;
 pub mod sessions;
 mod shared_reads;
+pub mod slack;
 pub mod sqlite;
 pub mod testdb;
 
@@ -19,6 +20,7 @@ pub use handoff::Handoff;
 pub use health::EndpointHealth;
 pub use model::*;
 pub use sessions::{AgentLogin, SessionRecord, Sessions};
+pub use slack::{SlackConnection, SlackLinks};
 
 use crate::domain::Millis;
 use crate::domain::widget::WidgetSettings;
@@ -249,12 +251,13 @@ pub trait Outbox: Send + Sync {
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool>;
 }
 
-/// Where Palaver keeps its state (see [`Directory`], [`Conversations`], [`Outbox`]). Writes are
+/// Where Palaver keeps its state (see [`Directory`], [`Conversations`], [`Outbox`], [`Sessions`],
+/// [`TeamFeed`], [`SlackLinks`]). Writes are
 /// transactional; [`Conversations::commit`] writes a chat change, its events and their
 /// deliveries (the outbox) in one transaction.
 #[async_trait]
 pub trait Store:
-    Directory + Conversations + Outbox + Sessions + TeamFeed + Send + Sync + 'static
+    Directory + Conversations + Outbox + Sessions + TeamFeed + SlackLinks + Send + Sync + 'static
 {
     /// Store reachable (`/readyz`).
     async fn ping(&self) -> Result<()>;

@@ -31,12 +31,42 @@ pub struct Page {
     pub limit: u32,
 }
 
-/// A webhook destination.
+/// What an endpoint delivers to. Both kinds ride the same outbox (lanes, leases, retries,
+/// attempt log); only webhooks are listed and managed under `/webhooks`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EndpointKind {
+    /// An HTTP receiver, sent the Talkus-compatible payload, signed (Standard Webhooks).
+    #[default]
+    Webhook,
+    /// A team's Slack workspace (the bridge): its deliveries become Slack Web API calls.
+    Slack,
+}
+
+impl EndpointKind {
+    /// The value of the `endpoints.kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::Webhook => "webhook",
+            EndpointKind::Slack => "slack",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "webhook" => Some(EndpointKind::Webhook),
+            "slack" => Some(EndpointKind::Slack),
+            _ => None,
+        }
+    }
+}
+
+/// A delivery destination: a webhook receiver, or a Slack workspace ([`EndpointKind`]).
 #[derive(Clone, Debug)]
 pub struct Endpoint {
     pub seq: i64,
     pub id: String,
     pub team_seq: i64,
+    pub kind: EndpointKind,
     pub url: String,
     /// Bit mask of subscribed events ([`crate::domain::EventName::bit`]).
     pub events: i64,

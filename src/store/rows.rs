@@ -52,11 +52,12 @@ pub fn team(r: &impl Columns) -> Result<Team> {
     })
 }
 
-pub fn endpoint(r: &impl Columns) -> Endpoint {
-    Endpoint {
+pub fn endpoint(r: &impl Columns) -> Result<Endpoint> {
+    Ok(Endpoint {
         seq: r.int("seq"),
         id: r.text("id"),
         team_seq: r.int("team_seq"),
+        kind: EndpointKind::parse(&r.text("kind")).ok_or_else(|| corrupt("endpoint kind"))?,
         url: r.text("url"),
         events: r.int("events"),
         description: r.text("description"),
@@ -66,7 +67,7 @@ pub fn endpoint(r: &impl Columns) -> Endpoint {
         previous_secret_until: r.opt_int("previous_secret_until").map(Millis),
         batch_size: r.int("batch_size"),
         created_at: Millis(r.int("created_at")),
-    }
+    })
 }
 
 pub fn visitor(r: &impl Columns) -> Result<VisitorRecord> {

@@ -45,17 +45,19 @@ macro_rules! reads_on {
                 .bind(team_seq).bind(after.unwrap_or("")).bind(limit as i64).fetch_all(pool).await?)
         }
 
+        /// A webhook endpoint (not a Slack one: see [`EndpointKind`]).
         pub async fn endpoint(pool: &Pool, team_seq: i64, id: &str) -> Result<Option<Endpoint>> {
-            let r = sqlx::query("SELECT * FROM endpoints WHERE team_seq = $1 AND id = $2")
+            let r = sqlx::query("SELECT * FROM endpoints WHERE team_seq = $1 AND id = $2 AND kind = 'webhook'")
                 .bind(team_seq).bind(id).fetch_optional(pool).await?;
-            Ok(r.as_ref().map(rows::endpoint))
+            r.as_ref().map(rows::endpoint).transpose()
         }
 
+        /// The team's webhook endpoints, newest first.
         pub async fn endpoints(pool: &Pool, team_seq: i64, page: Page) -> Result<Vec<Endpoint>> {
-            let rows = sqlx::query("SELECT * FROM endpoints WHERE team_seq = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")
+            let rows = sqlx::query("SELECT * FROM endpoints WHERE team_seq = $1 AND kind = 'webhook' AND seq < $2 ORDER BY seq DESC LIMIT $3")
                 .bind(team_seq).bind(page.before.unwrap_or(i64::MAX)).bind(page.limit as i64)
                 .fetch_all(pool).await?;
-            Ok(rows.iter().map(rows::endpoint).collect())
+            rows.iter().map(rows::endpoint).collect()
         }
 
         pub async fn visitor_by_token_hash(pool: &Pool, hash: &str) -> Result<Option<VisitorRecord>> {

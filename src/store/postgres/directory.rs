@@ -88,14 +88,14 @@ impl Directory for PgStore {
 
     async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint> {
         let r = sqlx::query(
-            "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, batch_size, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
+            "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
         )
-        .bind(e.id).bind(e.team_seq).bind(e.url).bind(e.events).bind(e.description).bind(e.enabled)
+        .bind(e.id).bind(e.team_seq).bind(e.kind.as_str()).bind(e.url).bind(e.events).bind(e.description).bind(e.enabled)
         .bind(e.secret).bind(e.batch_size).bind(e.created_at.0)
         .fetch_one(&self.pool)
         .await?;
-        Ok(rows::endpoint(&r))
+        rows::endpoint(&r)
     }
 
     async fn endpoint(&self, team_seq: i64, id: &str) -> Result<Option<Endpoint>> {

@@ -9,6 +9,7 @@ mod directory;
 mod feed;
 mod outbox;
 mod sessions;
+mod slack;
 
 use super::rows::{self, DELIVERY_COLUMNS};
 use super::*;

@@ -54,10 +54,10 @@ pub fn delete_agent(conn: &Connection, team_seq: i64, id: &str) -> Result<bool> 
 
 pub fn create_endpoint(conn: &Connection, mut e: Endpoint) -> Result<Endpoint> {
     conn.prepare_cached(
-        "INSERT INTO endpoints (id, team_seq, url, events, description, enabled, secret, batch_size, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
-    .execute(params![e.id, e.team_seq, e.url, e.events, e.description, e.enabled, e.secret, e.batch_size, e.created_at.0])?;
+    .execute(params![e.id, e.team_seq, e.kind.as_str(), e.url, e.events, e.description, e.enabled, e.secret, e.batch_size, e.created_at.0])?;
     e.seq = conn.last_insert_rowid();
     Ok(e)
 }

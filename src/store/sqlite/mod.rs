@@ -9,6 +9,7 @@ mod feed;
 mod outbox;
 mod reads;
 mod sessions;
+mod slack;
 mod wal;
 mod writer;
 

@@ -51,6 +51,7 @@ on_every_store!(
 
 mod batch;
 mod feed;
+mod slack;
 mod widget;
 
 async fn fixture(postgres: bool) -> Option<Fixture> {
@@ -90,6 +91,7 @@ impl Fixture {
                 seq: 0,
                 id: id.into(),
                 team_seq: self.team,
+                kind: EndpointKind::Webhook,
                 url: format!("http://example.com/{id}"),
                 events,
                 description: String::new(),

@@ -1,0 +1,17 @@
+//! The Slack bridge (issue 12): agents answer visitors from Slack, one channel per visitor, as in
+//! Talkus. Built in phases; this one is the foundation:
+//! - [`manifest`]: the app manifest `palaver slack manifest --url` prints;
+//! - [`client`]: the Web API client (base URL configurable, outcomes sorted for retries);
+//! - [`connect`]: connecting a team's workspace (`PUT /api/v1/slack`), checked with `auth.test`;
+//! - [`signature`]: Slack's request signatures, for the Events API receiver.
+//!
+//! Outgoing Slack calls are to be deliveries of an endpoint of kind
+//! [`crate::store::EndpointKind::Slack`], riding the same outbox as webhooks; events from Slack
+//! are to be deduplicated with [`crate::store::SlackLinks::mark_slack_event_seen`].
+
+pub mod client;
+pub mod connect;
+pub mod manifest;
+pub mod signature;
+
+pub use client::{BotToken, SlackClient, SlackConfig, SlackOutcome, SlackReply};

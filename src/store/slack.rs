@@ -1,0 +1,137 @@
+//! The Slack bridge's state: each team's connection to a workspace, and the Events API event
+//! ids already acted on. The [`SlackLinks`] part of the store, with the reads both backends run
+//! the same way.
+
+use super::Result;
+use crate::domain::Millis;
+use async_trait::async_trait;
+
+/// Where new visitors are announced unless the admin chooses another channel.
+pub const DEFAULT_NOTIFY_CHANNEL: &str = "palaver-support";
+
+/// A team's Slack workspace connection. The two secrets are stored as webhook secrets are and
+/// never leave the server: `Debug` hides them, and the API answers without them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SlackConnection {
+    pub team_seq: i64,
+    /// The bot user OAuth token (`xoxb-…`) the Web API is called with.
+    pub bot_token: String,
+    /// Checks `X-Slack-Signature` on the Events API's requests.
+    pub signing_secret: String,
+    /// The channel new visitors are announced in: a name without `#`, or a channel id.
+    pub notify_channel: String,
+    /// Whether a visitor's channel is archived when the conversation ends.
+    pub archive_on_end: bool,
+    /// `auth.test`'s `team_id` (`T…`): events carry it.
+    pub workspace_id: String,
+    /// `auth.test`'s `team`.
+    pub workspace_name: String,
+    /// `auth.test`'s `url` (`https://x.slack.com/`).
+    pub workspace_url: String,
+    /// `auth.test`'s `user_id` (`U…`): the bot's own messages and joins are not agents'.
+    pub bot_user_id: String,
+    /// `auth.test`'s `bot_id` (`B…`), on messages the bot posts (empty if Slack gave none).
+    pub bot_id: String,
+    /// When the team first connected (kept when the connection is replaced).
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl std::fmt::Debug for SlackConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackConnection")
+            .field("team_seq", &self.team_seq)
+            .field("bot_token", &"<redacted>")
+            .field("signing_secret", &"<redacted>")
+            .field("notify_channel", &self.notify_channel)
+            .field("archive_on_end", &self.archive_on_end)
+            .field("workspace_id", &self.workspace_id)
+            .field("workspace_name", &self.workspace_name)
+            .field("workspace_url", &self.workspace_url)
+            .field("bot_user_id", &self.bot_user_id)
+            .field("bot_id", &self.bot_id)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// Slack connections and the Events API's seen event ids.
+#[async_trait]
+pub trait SlackLinks: Send + Sync {
+    /// Connects the team, or replaces its connection (keeping its `created_at`); answers what is
+    /// stored.
+    async fn put_slack_connection(&self, c: SlackConnection) -> Result<SlackConnection>;
+
+    async fn slack_connection(&self, team_seq: i64) -> Result<Option<SlackConnection>>;
+
+    /// Every team's connection (few: one per team), e.g. to find whose signing secret signed an
+    /// Events API request.
+    async fn slack_connections(&self) -> Result<Vec<SlackConnection>>;
+
+    /// Disconnects the team; answers whether it was connected.
+    async fn delete_slack_connection(&self, team_seq: i64) -> Result<bool>;
+
+    /// Records that the Events API event `event_id` is being acted on; answers true the first
+    /// time only, durably, so that Slack's retries of it (and a second process) see it as done.
+    async fn mark_slack_event_seen(
+        &self,
+        event_id: &str,
+        team_seq: i64,
+        at: Millis,
+    ) -> Result<bool>;
+
+    /// Forgets the event ids seen before `before` (Slack retries for minutes, not days);
+    /// answers how many.
+    async fn prune_slack_events_seen(&self, before: Millis) -> Result<u64>;
+}
+
+macro_rules! slack_reads_on {
+    ($pool:ty, $row:ty) => {
+        use super::*;
+        use sqlx::Row;
+
+        fn connection(r: &$row) -> SlackConnection {
+            SlackConnection {
+                team_seq: r.get("team_seq"),
+                bot_token: r.get("bot_token"),
+                signing_secret: r.get("signing_secret"),
+                notify_channel: r.get("notify_channel"),
+                archive_on_end: r.get("archive_on_end"),
+                workspace_id: r.get("workspace_id"),
+                workspace_name: r.get("workspace_name"),
+                workspace_url: r.get("workspace_url"),
+                bot_user_id: r.get("bot_user_id"),
+                bot_id: r.get("bot_id"),
+                created_at: Millis(r.get("created_at")),
+                updated_at: Millis(r.get("updated_at")),
+            }
+        }
+
+        pub async fn slack_connection(
+            pool: &$pool,
+            team_seq: i64,
+        ) -> Result<Option<SlackConnection>> {
+            let r = sqlx::query("SELECT * FROM slack_connections WHERE team_seq = $1")
+                .bind(team_seq)
+                .fetch_optional(pool)
+                .await?;
+            Ok(r.as_ref().map(connection))
+        }
+
+        pub async fn slack_connections(pool: &$pool) -> Result<Vec<SlackConnection>> {
+            let rows = sqlx::query("SELECT * FROM slack_connections ORDER BY team_seq")
+                .fetch_all(pool)
+                .await?;
+            Ok(rows.iter().map(connection).collect())
+        }
+    };
+}
+
+pub mod on_sqlite {
+    slack_reads_on!(sqlx::SqlitePool, sqlx::sqlite::SqliteRow);
+}
+
+pub mod on_postgres {
+    slack_reads_on!(sqlx::PgPool, sqlx::postgres::PgRow);
+}
