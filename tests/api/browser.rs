@@ -7,6 +7,9 @@
 //! visitor (and the agent, through the team API); the test checks its exit status, then the
 //! webhooks. Screenshots go to `target/screenshots/`.
 //!
+//! The console's scenarios (`console.rs`, scripts `tests/browser/console_*.mjs`) start their own
+//! server, with agents who have console passwords, and use the demo page as the host page.
+//!
 //! Without node, Chromium or `tests/browser/node_modules`, the tests print what is missing and
 //! pass, unless `PALAVER_BROWSER_TESTS=require` (set by `.ci/run`, which installs them).
 

@@ -259,3 +259,102 @@ async fn two_consoles_follow_one_conversation_live() {
     let stored = d.app.conversation(conversation).await;
     assert_eq!(stored["status"], "ended", "{stored}");
 }
+
+/// A visitor with a browser's user agent, as the widget would start them.
+async fn visitor(app: &TestApp, identity: Value, text: &str) -> crate::api::VisitorSession {
+    let req = crate::api::VisitorStart {
+        identity: Some(identity),
+        message: Some(text.to_owned()),
+        user_agent: Some(crate::fixtures::SEED_USER_AGENT.to_owned()),
+        ..Default::default()
+    };
+    let answer = app.visitor_start_call(&req).await.send().await;
+    crate::api::VisitorSession::from_json(&answer.expect_json(201))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_of_every_console_page() {
+    let builder = TestApp::builder(TestStore::Sqlite).retry_schedule("100ms,100ms");
+    let Some(d) = desk(builder).await else { return };
+    let app = &d.app;
+    d.add_roy().await;
+    let jen = crate::fixtures::agent("U0JEN0042", "Jen");
+    app.put_agent(&jen).await.expect_status(201);
+    // A webhook that works and one whose receiver answers 500.
+    let hook = app.create_webhook(&d.receiver.url(), None).await;
+    app.patch_webhook(&hook.id, &json!({ "description": "CRM sync" }))
+        .await;
+    let failing = Receiver::start().await;
+    failing.set_default(Reply::Status(500));
+    let broken = app
+        .create_webhook(&failing.url_with_path("/staging"), Some(&["start", "end"]))
+        .await;
+    app.patch_webhook(&broken.id, &json!({ "description": "Analytics (staging)" }))
+        .await;
+
+    // Scarlet, open with Moss; Douglas waiting; Jen's question, answered and ended by Roy.
+    let mut identity = crate::fixtures::scarlet_identity();
+    identity["location"] = json!("https://shop.example.com/checkout?step=2");
+    identity["title"] = json!("Checkout — Example Shop");
+    identity["languages"] = json!("en-GB,en;q=0.9,fr;q=0.8");
+    let scarlet = visitor(app, identity, FIRST).await;
+    let s = &scarlet.conversation_id;
+    app.set_email(&scarlet.token, s, "scar@let.com").await;
+    app.join(s, MOSS_ID).await;
+    app.agent_message(s, MOSS_ID, ANSWER).await;
+    app.visitor_message(&scarlet.token, s, "Great, thanks! Is there a sandbox too?")
+        .await;
+    let jen_v = visitor(
+        app,
+        json!({ "name": "Jen Barber" }),
+        "Can I change my delivery address?",
+    )
+    .await;
+    app.join(&jen_v.conversation_id, ROY_ID).await;
+    app.agent_message(&jen_v.conversation_id, ROY_ID, "Done: it's updated.")
+        .await;
+    app.end(&jen_v.conversation_id, ROY_ID).await;
+    let douglas = visitor(
+        app,
+        json!({ "name": "Douglas" }),
+        "Hello? My order #4512 has not arrived.",
+    )
+    .await;
+    let settled = |log: &[Value], n: usize, status: &str| {
+        log.len() == n && log.iter().all(|x| x["status"] == status)
+    };
+    app.wait_until_deliveries(&hook.id, |log| settled(log, 12, "delivered"))
+        .await;
+    let failed = app
+        .wait_until_deliveries(&broken.id, |log| settled(log, 4, "failed"))
+        .await;
+
+    let failed_id = failed[0]["id"].as_str().unwrap().to_owned();
+    d.run(
+        "console_screens.mjs",
+        &[
+            ("WEBHOOK_ID", hook.id.clone()),
+            ("FAILING_WEBHOOK_ID", broken.id.clone()),
+            ("FAILED_DELIVERY_ID", failed_id),
+            ("CONVERSATION_ID", scarlet.conversation_id.clone()),
+            ("DOUGLAS_ID", douglas.conversation_id.clone()),
+            ("DOUGLAS_TOKEN", douglas.token.clone()),
+        ],
+    )
+    .await;
+    let dir = super::screenshots_dir();
+    for page in [
+        "sign-in",
+        "conversations",
+        "integration",
+        "webhook",
+        "delivery",
+        "agents",
+    ] {
+        for width in ["1280", "390"] {
+            let file = dir.join(format!("console-{page}-{width}.png"));
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            assert!(size > 10_000, "{} missing or blank", file.display());
+        }
+    }
+}
