@@ -37,6 +37,7 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_TRUSTED_PROXIES",
     "PALAVER_SHUTDOWN_GRACE",
     "PALAVER_SESSION_IDLE",
+    "PALAVER_SLACK_API_URL",
 ];
 
 /// Everything needed to start (and restart) one server the same way.

@@ -3,13 +3,15 @@
 //! Layout: the harness (`helpers`: start/stop/restart the real server; `stores`: SQLite or a
 //! throw-away PostgreSQL database, and the macros running each test on both; `cluster`: several
 //! servers on one PostgreSQL; `client` and `api`: typed calls; `sse`: a Server-Sent Events
-//! reader; `receiver`: a scripted webhook receiver; `signature`, `payload`, `checks`: what every
+//! reader; `receiver`: a scripted webhook receiver; `fake_slack`: a scripted Slack Web API and
+//! signed Events API requests; `signature`, `payload`, `checks`: what every
 //! webhook must satisfy; `fixtures`: the seed's data), then one module per area.
 
 mod api;
 mod checks;
 mod client;
 mod cluster;
+mod fake_slack;
 mod fixtures;
 mod helpers;
 mod payload;
@@ -41,6 +43,10 @@ mod ordering;
 mod proxy;
 mod scene;
 mod seed;
+mod slack;
+mod slack_client;
+mod slack_manifest;
+mod slack_webhooks;
 mod team_events;
 mod tls;
 mod web;
