@@ -53,6 +53,10 @@ mod tests {
         ("put", "/visitor/conversations/{id}/email"),
         ("get", "/visitor/conversations/{id}/events"),
         ("get", "/events"),
+        ("put", "/slack"),
+        ("get", "/slack"),
+        ("patch", "/slack"),
+        ("delete", "/slack"),
     ];
 
     #[test]
