@@ -1,6 +1,7 @@
 //! The Slack Web API client: one POST per method call to `<base>/<method>`, the bot token as
 //! `Authorization: Bearer`, and the answer sorted into what a caller acts on ([`SlackOutcome`]).
 
+use super::outcome::{SlackOutcome, SlackReply, sort};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -24,22 +25,8 @@ const FORM_ONLY: &[&str] = &[
     "users.lookupByEmail",
 ];
 
-/// Slack `error` codes that say Slack failed, not the call: tried again like a 5xx.
-const TRANSIENT_ERRORS: &[&str] = &[
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
-];
-
-/// How long to wait after a 429 that gives no (readable) `Retry-After`.
-const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(30);
-
 /// Most bytes of an answer read: a page of `conversations.list` is well below.
 const MAX_ANSWER: usize = 8 << 20;
-
-/// How much of the answer a [`SlackReply`] keeps for the attempt log.
-const KEEP_BYTES: usize = 1024;
 
 /// Where the Web API is and how long a call may take.
 #[derive(Clone, Debug)]
@@ -78,46 +65,6 @@ impl std::fmt::Debug for BotToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("BotToken(<redacted>)")
     }
-}
-
-/// What one call came to.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SlackOutcome {
-    /// `ok: true`: the whole answer (`channel`, `ts`, `user`, …).
-    Ok(Value),
-    /// `ok: false` with Slack's `error` code: `name_taken`, `invalid_auth`, `channel_not_found`,
-    /// `not_in_channel`, `is_archived`, … Final unless [`SlackOutcome::is_retryable`].
-    Error(String),
-    /// HTTP 429: this method may be called again after `retry_after` (Slack limits each
-    /// method per workspace on its own).
-    RateLimited { retry_after: Duration },
-    /// No answer to go by: network failure, timeout, HTTP 5xx, or a body that is not Slack's
-    /// JSON. Try again later.
-    Failed(String),
-}
-
-impl SlackOutcome {
-    /// Whether trying the same call again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            SlackOutcome::Ok(_) => false,
-            SlackOutcome::Error(code) => TRANSIENT_ERRORS.contains(&code.as_str()),
-            SlackOutcome::RateLimited { .. } | SlackOutcome::Failed(_) => true,
-        }
-    }
-}
-
-/// One call's outcome, with what the attempt log records.
-#[derive(Clone, Debug)]
-pub struct SlackReply {
-    /// The method called, e.g. `chat.postMessage` (rate limits are per method).
-    pub method: String,
-    pub outcome: SlackOutcome,
-    /// The HTTP status, if an answer came.
-    pub status: Option<u16>,
-    /// The first KiB of the answer.
-    pub body: String,
-    pub duration: Duration,
 }
 
 /// The Web API client. Slack is a fixed public host chosen by the operator, not by API callers,
@@ -205,8 +152,7 @@ fn form(args: &Value) -> String {
     out.finish()
 }
 
-/// Sorts an answer: 429 → rate limited; Slack's JSON (whatever the status) → ok or its error;
-/// anything else → failed.
+/// Reads an answer (at most [`MAX_ANSWER`] bytes) and sorts it.
 async fn read(mut response: reqwest::Response) -> (SlackOutcome, Option<u16>, String) {
     let status = response.status().as_u16();
     let retry_after = response
@@ -233,33 +179,7 @@ async fn read(mut response: reqwest::Response) -> (SlackOutcome, Option<u16>, St
             }
         }
     }
-    let kept = String::from_utf8_lossy(&bytes[..bytes.len().min(KEEP_BYTES)]).into_owned();
-    if status == 429 {
-        let retry_after = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
-        return (
-            SlackOutcome::RateLimited { retry_after },
-            Some(status),
-            kept,
-        );
-    }
-    if let Some(why) = broken {
-        return (SlackOutcome::Failed(why), Some(status), kept);
-    }
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
-    let outcome = match parsed {
-        Some(v) if v["ok"] == Value::Bool(true) => SlackOutcome::Ok(v),
-        Some(v) if v["ok"] == Value::Bool(false) => match v["error"].as_str() {
-            Some("ratelimited") => SlackOutcome::RateLimited {
-                retry_after: retry_after.unwrap_or(DEFAULT_RETRY_AFTER),
-            },
-            Some(code) => SlackOutcome::Error(code.to_string()),
-            None => SlackOutcome::Failed(format!("Slack answered {status} without an error code")),
-        },
-        _ if status >= 500 => SlackOutcome::Failed(format!("Slack answered {status}")),
-        _ => SlackOutcome::Failed(format!(
-            "Slack answered {status} with something other than its JSON"
-        )),
-    };
+    let (outcome, kept) = sort(status, retry_after, &bytes, broken);
     (outcome, Some(status), kept)
 }
 
@@ -312,18 +232,5 @@ mod tests {
         );
         assert!(check_api_url("ftp://slack.com/api").is_err());
         assert!(check_api_url("slack.com/api").is_err());
-    }
-
-    #[test]
-    fn only_slack_failures_are_retried() {
-        assert!(!SlackOutcome::Error("name_taken".into()).is_retryable());
-        assert!(!SlackOutcome::Error("invalid_auth".into()).is_retryable());
-        assert!(SlackOutcome::Error("internal_error".into()).is_retryable());
-        assert!(SlackOutcome::Failed("down".into()).is_retryable());
-        let limited = SlackOutcome::RateLimited {
-            retry_after: Duration::from_secs(3),
-        };
-        assert!(limited.is_retryable());
-        assert!(!SlackOutcome::Ok(json!({"ok": true})).is_retryable());
     }
 }

@@ -2,7 +2,8 @@
 //! with `auth.test` (a wrong token is refused before anything is stored), then stored with who
 //! the bot is. Changing the settings later needs no secrets again.
 
-use super::client::{BotToken, SlackClient, SlackOutcome};
+use super::client::{BotToken, SlackClient};
+use super::outcome::SlackOutcome;
 use crate::domain::Millis;
 use crate::store::slack::DEFAULT_NOTIFY_CHANNEL;
 use crate::store::{SlackConnection, Store, StoreError};

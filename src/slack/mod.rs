@@ -1,7 +1,7 @@
 //! The Slack bridge (issue 12): agents answer visitors from Slack, one channel per visitor, as in
 //! Talkus. Built in phases; this one is the foundation:
 //! - [`manifest`]: the app manifest `palaver slack manifest --url` prints;
-//! - [`client`]: the Web API client (base URL configurable, outcomes sorted for retries);
+//! - [`client`]: the Web API client (base URL configurable), its answers sorted by [`outcome`];
 //! - [`connect`]: connecting a team's workspace (`PUT /api/v1/slack`), checked with `auth.test`;
 //! - [`signature`]: Slack's request signatures, for the Events API receiver.
 //!
@@ -12,6 +12,8 @@
 pub mod client;
 pub mod connect;
 pub mod manifest;
+pub mod outcome;
 pub mod signature;
 
-pub use client::{BotToken, SlackClient, SlackConfig, SlackOutcome, SlackReply};
+pub use client::{BotToken, SlackClient, SlackConfig};
+pub use outcome::{SlackOutcome, SlackReply};

@@ -45,6 +45,7 @@ mod scene;
 mod seed;
 mod slack;
 mod slack_client;
+mod slack_fake;
 mod slack_manifest;
 mod slack_webhooks;
 mod team_events;
