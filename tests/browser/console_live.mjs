@@ -53,7 +53,10 @@ await run(async (browser) => {
   // Moss joins and answers: the admin's list moves her to Open and shows the answer's preview.
   await t(m, 'join').click();
   await t(m, 'thread-status').filter({ hasText: 'open' }).waitFor();
+  await inbox(m, 'open', 'Scarlet').waitFor();
   await inbox(a, 'open', 'Scarlet').waitFor();
+  await notReloaded(m, 'moss', 'his join');
+  await notReloaded(a, 'admin', 'Moss\'s join');
   await t(a, 'list-waiting').filter({ hasText: 'Nobody is waiting.' }).waitFor();
   await reply(m, ANSWER);
   await said(m, 'agent', ANSWER).waitFor();
@@ -86,8 +89,8 @@ await run(async (browser) => {
   for (const p of [m, a]) await inbox(p, 'ended', 'Scarlet').waitFor();
   await t(m, 'thread-agent').filter({ hasText: 'Roy' }).waitFor();
 
-  await notReloaded(m, 'moss');
-  await notReloaded(a, 'admin');
+  await notReloaded(m, 'moss', 'the end');
+  await notReloaded(a, 'admin', 'the end');
   clean(moss, admin);
   result({ conversationId: scarlet.id });
 });

@@ -3,7 +3,7 @@
 // signed in with his email and password, joins, answers and types `.end`; the webhook's delivery
 // log then shows the six events delivered. The Rust test checks the receiver's requests.
 import {
-  check, clean, connected, consoleWindow, env, inbox, message, openHost, openPanel, part, reply, result, run, said,
+  check, clean, connected, consoleWindow, env, inbox, mark, message, notReloaded, openHost, openPanel, part, reply, result, run, said,
   send, setting, signInAdmin, signInAgent, t, team, until, visitor,
 } from './lib.mjs';
 
@@ -41,6 +41,7 @@ await run(async (browser) => {
   const m = agent.page;
   await signInAgent(m, setting('AGENT_EMAIL'), setting('AGENT_PASSWORD'));
   await connected(m);
+  await mark(m);
   check(await t(m, 'act-as').count() === 0, 'an agent acts as itself: no "Act as" choice');
 
   // Scarlet, on the demo page's widget: her name, her email, the seed's first message.
@@ -65,7 +66,9 @@ await run(async (browser) => {
   await t(m, 'join').click();
   await t(m, 'thread-status').filter({ hasText: 'open' }).waitFor();
   await t(m, 'thread-agent').filter({ hasText: 'Moss' }).waitFor();
+  // The list moves her to Open on the stream's `open` event: the console carries on, as it was.
   await inbox(m, 'open', 'Scarlet').waitFor();
+  await notReloaded(m, 'moss', 'his join');
   await reply(m, ANSWER);
   await said(m, 'agent', ANSWER).waitFor();
   check(await t(m, 'reply').inputValue() === '', 'the reply box must be emptied after sending');
@@ -102,6 +105,7 @@ await run(async (browser) => {
   const listed = t(a, 'webhook-row');
   await listed.filter({ hasText: setting('RECEIVER_URL') }).filter({ hasText: 'All six events' }).filter({ hasText: 'Enabled' }).waitFor();
 
+  await notReloaded(m, 'moss', 'the end');
   clean(admin, agent);
   result({ webhookId, secret, conversationId, rows: shown });
 });

@@ -1,7 +1,7 @@
 // Shared by the browser scenarios (run by tests/api/browser.rs, which sets the environment).
 // Plain ES module; playwright-core drives Debian's Chromium (never a downloaded browser).
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 function need(name) {
@@ -34,6 +34,9 @@ export function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+// What a failed scenario leaves for its reader (console windows add their screenshots).
+const onFailure = [];
+
 // Runs `scenario(browser)` and exits 0, or prints the error and the page logs and exits 1.
 export async function run(scenario) {
   const browser = await chromium.launch({ executablePath: env.chromium, args: FLAGS });
@@ -42,6 +45,7 @@ export async function run(scenario) {
   } catch (error) {
     console.error(error);
     process.exitCode = 1;
+    for (const hook of onFailure) await hook().catch((e) => console.error(`(evidence lost: ${e.message})`));
   } finally {
     await browser.close();
   }
@@ -172,6 +176,24 @@ export async function until(what, probe) {
 export async function consoleWindow(browser, label, viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ locale: 'en-US', viewport });
   context.setDefaultTimeout(STEP_TIMEOUT);
+  // Counters the scenarios read (see `mark`): the console's list loads, and redraws of an open
+  // conversation (its reply box replaced), counted in the page as they happen.
+  await context.addInitScript(() => {
+    window.__palaverListLoads = 0;
+    window.__palaverRedraws = 0;
+    const fetch = window.fetch;
+    window.fetch = function (input, init) {
+      if (String(input).startsWith('/api/v1/conversations?status=')) window.__palaverListLoads += 1;
+      return fetch.call(this, input, init);
+    };
+    document.addEventListener('DOMContentLoaded', () => {
+      new MutationObserver((changes) => {
+        for (const c of changes) {
+          for (const n of c.removedNodes) if (n.querySelector?.('[data-test="reply"]')) window.__palaverRedraws += 1;
+        }
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+  });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => {
@@ -184,6 +206,14 @@ export async function consoleWindow(browser, label, viewport = { width: 1280, he
   });
   page.on('requestfailed', (r) => {
     if (!r.url().includes('/events')) console.log(`[${label} request failed] ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+  });
+  onFailure.push(async () => {
+    const toasts = await page.locator('[data-toasts]').allInnerTexts().catch(() => []);
+    console.error(`[${label}] at ${page.url()}; toasts: ${JSON.stringify(toasts)}`);
+    mkdirSync(env.screenshots, { recursive: true });
+    const file = join(env.screenshots, `failed-${basename(process.argv[1], '.mjs')}-${label}.png`);
+    await page.screenshot({ path: file, fullPage: true, timeout: 5000 });
+    console.error(`[${label}] screenshot: ${file}`);
   });
   return { context, page, errors, label };
 }
@@ -239,15 +269,23 @@ export async function reply(page, text) {
   await t(page, 'reply').press('Enter');
 }
 
-// Marks the document, to prove later that it was never reloaded (`notReloaded`).
+// Marks the document, to prove later that it was not reloaded and that the console neither read
+// its lists again nor redrew the open conversation since (`notReloaded`).
 export async function mark(page) {
   await page.evaluate(() => {
-    window.__palaverTestMark = true;
+    window.__palaverTestMark = { lists: window.__palaverListLoads, redraws: window.__palaverRedraws };
   });
 }
 
-export async function notReloaded(page, label) {
-  check(await page.evaluate(() => window.__palaverTestMark === true), `${label}: the page was reloaded`);
+// Checked right after a change that arrived by the live stream, this is exact: the stream's
+// listeners run in the same task as the change the scenario waited for.
+export async function notReloaded(page, label, after = 'the last change') {
+  const state = await page.evaluate(() => ({ mark: window.__palaverTestMark, lists: window.__palaverListLoads, redraws: window.__palaverRedraws }));
+  check(state.mark, `${label}: the page was reloaded (after ${after})`);
+  check(state.lists === state.mark.lists,
+    `${label}: after ${after} the console read its lists again (${state.lists - state.mark.lists} more loads), as after a reconnection`);
+  check(state.redraws === state.mark.redraws,
+    `${label}: after ${after} the open conversation was redrawn (what was typed in its reply box is lost)`);
 }
 
 // A visitor through the visitor API: starts with `name` and a first message.
