@@ -4,21 +4,27 @@ use super::*;
 use crate::domain::{Command, EventName, Transition};
 
 /// What an agent brings to a conversation: their id and stored profile.
-struct AgentRef {
+pub(super) struct AgentRef {
     id: String,
     profile: String,
     name: String,
     picture: String,
 }
 
+/// What an agent writes, and where it was written (see [`crate::store::MessageRecord::origin`]).
+pub(super) struct Written<'a> {
+    pub text: &'a str,
+    pub origin: &'a str,
+}
+
 /// Applies an agent's command to the conversation `conversation_id`, which must be the visitor's
 /// current one (an older one has ended).
-fn agent_acts(
+pub(super) fn agent_acts(
     p: &mut Planner,
     conversation_id: &str,
     agent: &AgentRef,
     cmd: Command,
-    text: Option<&str>,
+    written: Option<Written<'_>>,
 ) -> Result<Option<crate::store::MessageRecord>, ChatError> {
     let current = p
         .state
@@ -33,12 +39,16 @@ fn agent_acts(
     let mut message = None;
     for e in t.events {
         if e == EventName::MessageAgent {
-            let text = text.unwrap_or_default().to_string();
+            let (text, origin) = written
+                .as_ref()
+                .map(|w| (w.text.to_string(), w.origin.to_string()))
+                .unwrap_or_default();
             message = Some(p.add_message(
                 Some(agent.id.clone()),
                 agent.name.clone(),
                 agent.picture.clone(),
                 text,
+                origin,
             ));
         }
         p.fire(e);
@@ -55,7 +65,11 @@ pub enum AgentMessageOut {
 }
 
 impl Chat {
-    async fn agent_ref(&self, team_seq: i64, agent_id: &str) -> Result<AgentRef, ChatError> {
+    pub(super) async fn agent_ref(
+        &self,
+        team_seq: i64,
+        agent_id: &str,
+    ) -> Result<AgentRef, ChatError> {
         let profile = self
             .store
             .agent(team_seq, agent_id)
@@ -91,7 +105,8 @@ impl Chat {
             } else {
                 Command::AgentMessage
             };
-            match agent_acts(p, conversation_id, &agent, cmd, Some(text))? {
+            let written = Written { text, origin: "" };
+            match agent_acts(p, conversation_id, &agent, cmd, Some(written))? {
                 Some(m) => Ok(Reply {
                     status: 201,
                     body: AgentMessageOut::Message(MessageOut::new(conversation_id, &m)),

@@ -4,12 +4,14 @@
 mod agent;
 pub mod cache;
 mod plan;
+mod slack;
 mod state;
 pub mod views;
 mod visitor;
 
 pub use agent::AgentMessageOut;
 pub use plan::Planner;
+pub use slack::FromSlack;
 pub use state::{VisitorState, view as message_view};
 pub use views::*;
 pub use visitor::{IdentityInput, StartInput};

@@ -75,13 +75,15 @@ impl<'a> Planner<'a> {
         self.steps.push(step);
     }
 
-    /// Appends a message to the conversation.
+    /// Appends a message to the conversation; `origin` says where it was written (see
+    /// [`MessageRecord::origin`]).
     pub fn add_message(
         &mut self,
         agent_id: Option<String>,
         user_name: String,
         user_picture: String,
         text: String,
+        origin: String,
     ) -> MessageRecord {
         let message = MessageRecord {
             seq: 0,
@@ -91,6 +93,7 @@ impl<'a> Planner<'a> {
             user_picture,
             text,
             created_at: self.now,
+            origin,
         };
         let conv = self.conversation();
         conv.transcript.push(&view(&message));

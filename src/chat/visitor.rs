@@ -85,7 +85,7 @@ fn visitor_writes(p: &mut Planner, text: &str) -> Result<MessageRecord, ChatErro
         p.state.visitor.name.clone(),
         p.state.visitor.identity.picture.clone(),
     );
-    let m = p.add_message(None, name, picture, text.to_string());
+    let m = p.add_message(None, name, picture, text.to_string(), String::new());
     p.fire(EventName::MessageVisitor);
     Ok(m)
 }

@@ -254,6 +254,7 @@ mod tests {
             user_picture: String::new(),
             text: format!("text \"{i}\"\n"),
             created_at: Millis(i),
+            origin: String::new(),
         }
     }
 

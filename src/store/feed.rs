@@ -128,7 +128,8 @@ pub fn message_of(event: &str, done: &Committed) -> Option<i64> {
 pub const COLUMNS: &str = "e.seq, {xid} AS xid, e.name, e.created_at, e.body, e.transcript_len,
     c.id AS conversation_id, c.started_at,
     m.seq AS m_seq, m.id AS m_id, m.agent_id AS m_agent_id, m.user_name AS m_user_name,
-    m.user_picture AS m_user_picture, m.text AS m_text, m.created_at AS m_created_at";
+    m.user_picture AS m_user_picture, m.text AS m_text, m.created_at AS m_created_at,
+    m.origin AS m_origin";
 
 /// The joins [`COLUMNS`] need, after `FROM events e`.
 pub const JOINS: &str = "JOIN conversations c ON c.seq = e.conversation_seq
@@ -145,6 +146,7 @@ pub fn event(r: &impl Columns) -> Result<FeedEvent> {
         user_picture: r.text("m_user_picture"),
         text: r.text("m_text"),
         created_at: Millis(r.int("m_created_at")),
+        origin: r.text("m_origin"),
     });
     Ok(FeedEvent {
         position: FeedPosition {

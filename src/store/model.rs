@@ -127,6 +127,10 @@ pub struct MessageRecord {
     pub user_picture: String,
     pub text: String,
     pub created_at: Millis,
+    /// Where it was written when not through Palaver's own APIs: `slack:<ts>` for an agent's
+    /// message written in the visitor's Slack channel (the bridge does not post it back there);
+    /// `""` otherwise.
+    pub origin: String,
 }
 
 /// One chat change: steps applied in order, in one transaction. Steps that need the row an

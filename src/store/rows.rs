@@ -116,6 +116,7 @@ pub fn message(r: &impl Columns) -> MessageRecord {
         user_picture: r.text("user_picture"),
         text: r.text("text"),
         created_at: Millis(r.int("created_at")),
+        origin: r.text("origin"),
     }
 }
 

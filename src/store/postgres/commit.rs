@@ -168,11 +168,11 @@ async fn apply_step(
                 .or(done.conversation_seq)
                 .ok_or(StoreError::NotFound)?;
             let seq = sqlx::query_scalar(
-                "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+                "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at, origin)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
             )
             .bind(m.id).bind(conversation).bind(m.agent_id).bind(m.user_name).bind(m.user_picture)
-            .bind(m.text).bind(m.created_at.0)
+            .bind(m.text).bind(m.created_at.0).bind(m.origin)
             .fetch_one(&mut *conn)
             .await?;
             done.conversation_seq = Some(conversation);

@@ -112,10 +112,10 @@ fn apply_step(
                 .or(done.conversation_seq)
                 .ok_or(StoreError::NotFound)?;
             conn.prepare_cached(
-                "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at, origin)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )?
-            .execute(params![m.id, conversation, m.agent_id, m.user_name, m.user_picture, m.text, m.created_at.0])?;
+            .execute(params![m.id, conversation, m.agent_id, m.user_name, m.user_picture, m.text, m.created_at.0, m.origin])?;
             done.conversation_seq = Some(conversation);
             done.message_seq = Some(conn.last_insert_rowid());
         }

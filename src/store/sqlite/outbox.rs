@@ -122,7 +122,7 @@ fn first_messages(
     wanted: &[(i64, i64)],
 ) -> Result<HashMap<i64, Vec<MessageRecord>>> {
     let mut select = conn.prepare_cached(
-        "SELECT seq, id, agent_id, user_name, user_picture, text, created_at FROM messages
+        "SELECT seq, id, agent_id, user_name, user_picture, text, created_at, origin FROM messages
          WHERE conversation_seq = ? ORDER BY seq LIMIT ?",
     )?;
     let mut out = HashMap::with_capacity(wanted.len());
@@ -137,6 +137,7 @@ fn first_messages(
                     user_picture: r.get(4)?,
                     text: r.get(5)?,
                     created_at: Millis(r.get(6)?),
+                    origin: r.get(7)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

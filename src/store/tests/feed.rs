@@ -67,6 +67,7 @@ impl Fixture {
             user_picture: String::new(),
             text: text.into(),
             created_at: Millis(20),
+            origin: String::new(),
         };
         c.transcript.push(&MessageView::from(&message));
         let event = match agent {
