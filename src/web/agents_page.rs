@@ -17,7 +17,7 @@ struct AgentsPage {
 
 pub async fn show(State(web): State<Arc<Web>>, signed: Signed) -> Response {
     if !signed.is_admin() {
-        return Redirect::to("/admin/conversations").into_response();
+        return Redirect::to("/admin/conversations?denied=admin-only").into_response();
     }
     let frame = Frame::of(&web, &signed, Section::Agents).await;
     page(&AgentsPage { frame })

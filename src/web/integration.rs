@@ -107,7 +107,7 @@ pub async fn delivery(
 
 /// Agents have no business here: back to their conversations.
 fn away() -> Response {
-    Redirect::to("/admin/conversations").into_response()
+    Redirect::to("/admin/conversations?denied=admin-only").into_response()
 }
 
 /// The URL of the team's webhook `id`, if it has one by that id. When the store cannot say,

@@ -31,6 +31,8 @@ struct SignInPage<'a> {
     email: &'a str,
     csrf: &'a str,
     next: &'a str,
+    /// The same page for the other kind of account, keeping `next`.
+    switch_href: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -93,6 +95,7 @@ fn show(
             email,
             csrf: &csrf,
             next,
+            switch_href: switch_href(!admin, next),
         },
     );
     let cookie = set_cookie(FORM_COOKIE, Some(&csrf), false);
@@ -236,4 +239,19 @@ pub async fn sign_out(
             .expect("header value"),
     );
     r
+}
+
+/// The sign-in page for an admin (`as=admin`) or an agent, going on to `next` afterwards.
+fn switch_href(admin: bool, next: &str) -> String {
+    let mut href = String::from(if admin {
+        "/admin/sign-in?as=admin"
+    } else {
+        "/admin/sign-in?"
+    });
+    if !next.is_empty() {
+        let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+        href.push_str(if admin { "&next=" } else { "next=" });
+        href.push_str(&next.to_string());
+    }
+    href
 }

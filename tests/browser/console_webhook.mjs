@@ -9,6 +9,8 @@ import {
 
 const FIRST = 'Hi! Do you have any doc to your API?';
 const ANSWER = 'Yes! Go to <http://developer.talkus.io/>';
+// As the console shows it: Slack's `<url>` becomes a link whose text is the URL.
+const SHOWN = 'Yes! Go to http://developer.talkus.io/';
 const EVENTS = ['start', 'open', 'end', 'email', 'messageVisitor', 'messageAgent'];
 
 await run(async (browser) => {
@@ -70,7 +72,7 @@ await run(async (browser) => {
   await inbox(m, 'open', 'Scarlet').waitFor();
   await notReloaded(m, 'moss', 'his join');
   await reply(m, ANSWER);
-  await said(m, 'agent', ANSWER).waitFor();
+  await said(m, 'agent', SHOWN).waitFor();
   check(await t(m, 'reply').inputValue() === '', 'the reply box must be emptied after sending');
   await message(v, 'agent', 'Yes! Go to').waitFor();
   await reply(m, '.end');

@@ -66,6 +66,22 @@
     return node;
   }
 
+  // Message text with its links clickable: Slack's `<url>` and `<url|label>`, and bare URLs.
+  function richText(text) {
+    var out = document.createDocumentFragment();
+    var re = /<(https?:\/\/[^>|\s]+)(?:\|([^>]*))?>|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])/gi;
+    var last = 0;
+    var m;
+    while ((m = re.exec(text))) {
+      if (m.index > last) out.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var href = m[1] || m[3];
+      out.appendChild(el('a', { href: href, target: '_blank', rel: 'noopener noreferrer nofollow', text: m[2] || href }));
+      last = re.lastIndex;
+    }
+    if (last < text.length) out.appendChild(document.createTextNode(text.slice(last)));
+    return out;
+  }
+
   function clock(iso) {
     var d = new Date(iso);
     return isNaN(d) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -109,12 +125,14 @@
         } catch (err) {
           return;
         }
-        on(name, data);
+        if (name !== 'ready') on(name, data);
       });
     });
-    source.onopen = function () {
+    // Connected once the server says `ready` (not `onopen`: the stream's own `open` event, an
+    // agent joining, would arrive there too).
+    source.addEventListener('ready', function () {
       if (onState) onState(true);
-    };
+    });
     source.onerror = function () {
       if (onState) onState(false);
     };
@@ -157,6 +175,7 @@
     api: api,
     ApiError: ApiError,
     el: el,
+    richText: richText,
     clock: clock,
     when: when,
     ago: ago,

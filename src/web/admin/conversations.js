@@ -223,6 +223,11 @@
     bell.title = 'A sound (and a desktop notification when this tab is hidden) for each new visitor';
   }
 
+  if (/[?&]denied=admin-only/.test(location.search)) {
+    C.toast('Only admins can open the Integration and Agents pages.', 'error');
+    history.replaceState(null, '', location.pathname + location.hash);
+  }
+
   load().then(function () {
     C.stream(onEvent, function (up) {
       live.textContent = up ? 'Live' : 'Reconnecting…';

@@ -67,7 +67,11 @@
         el('p', { class: 'muted mono', text: '#' + c.channelName }),
       ]),
       this.status,
-      el('div', { class: 'thread-actions' }, [this.joinButton, this.endButton]),
+      el('div', { class: 'thread-actions' }, [
+        this.joinButton,
+        this.endButton,
+        el('button', { class: 'button button-secondary thread-info', type: 'button', 'aria-expanded': 'false', 'data-test': 'visitor-info', text: 'Visitor', onclick: function (e) { var open = self.root.classList.toggle('show-side'); e.currentTarget.setAttribute('aria-expanded', open ? 'true' : 'false'); } }),
+      ]),
     ]);
     this.log = el('div', { class: 'thread-log', role: 'log', 'aria-label': 'Transcript', 'data-test': 'transcript', tabindex: '0' });
     this.input = el('textarea', { rows: '2', 'aria-label': 'Reply to the visitor', 'data-test': 'reply', placeholder: 'Write a reply… (Enter sends, Shift+Enter new line, .end ends the conversation)' });
@@ -120,7 +124,7 @@
     this.log.appendChild(
       el('div', { class: 'msg msg-' + from, 'data-test': 'message', 'data-from': from }, [
         el('div', { class: 'msg-meta' }, [el('strong', { text: m.userName }), ' ', el('time', { datetime: m.createdAt, text: C.when(m.createdAt) })]),
-        el('div', { class: 'msg-text', text: m.text }),
+        el('div', { class: 'msg-text' }, [C.richText(m.text)]),
       ])
     );
     if (near || from === 'agent') this.log.scrollTop = this.log.scrollHeight;

@@ -72,7 +72,7 @@ async fn the_pages_are_for_signed_in_admins() {
     assert_eq!(signed.status, 303, "{}", signed.text());
     for page in &pages {
         let to = redirect_to(&agent_console.get(page).await);
-        assert_eq!(to, "/admin/conversations", "{page}");
+        assert_eq!(to, "/admin/conversations?denied=admin-only", "{page}");
     }
     let health = format!("/webhooks/{}/health", hook.id);
     let r = agent_console.api(Method::GET, &health, None, None).await;
