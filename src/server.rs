@@ -4,9 +4,10 @@
 use crate::api::{self, AppState};
 use crate::chat::Chat;
 use crate::config::{ApiKey, ServeArgs};
-use crate::delivery::{Deliverer, Recoverer};
+use crate::delivery::{Couriers, Deliverer, Recoverer};
 use crate::domain::{Millis, hash_secret, new_id, new_secret};
 use crate::slack::SlackClient;
+use crate::slack::outbound::SlackCourier;
 use crate::store::{self, NewTeam, Store, StoreError, Team};
 use crate::web;
 use anyhow::{Context, bail};
@@ -54,7 +55,10 @@ pub async fn serve(
         shutdown.await;
         let _ = stop_all.send(true);
     };
-    let deliverer = Deliverer::start(store.clone(), delivery, stop_rx.clone());
+    let couriers = Couriers {
+        slack: Some(Arc::new(SlackCourier::new(store.clone(), slack.clone()))),
+    };
+    let deliverer = Deliverer::start(store.clone(), delivery, couriers, stop_rx.clone());
     let recoverer = Recoverer::start(store.clone(), stop_rx.clone());
     tokio::spawn(prune_answers(store.clone()));
     tokio::spawn(prune_sessions(store.clone(), args.session_idle));

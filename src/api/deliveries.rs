@@ -1,5 +1,6 @@
 //! A webhook's delivery log: list, read with every attempt, redeliver, recover; and the
-//! endpoint's health (its last 24 hours).
+//! endpoint's health (its last 24 hours). The log's reads serve the Slack endpoint's too
+//! (`/slack/deliveries`).
 
 use super::auth::AdminAuth;
 use super::extract::{Body, List, PageQuery};
@@ -111,6 +112,11 @@ async fn list(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Response> {
     let e = find(&s, t.seq, &id).await?;
+    list_of(&s, e.seq, q).await
+}
+
+/// An endpoint's delivery log, newest first (webhooks' and the Slack endpoint's).
+pub(super) async fn list_of(s: &AppState, endpoint_seq: i64, q: PageQuery) -> ApiResult<Response> {
     let status = match q.status.as_deref() {
         None => None,
         Some(v) => Some(DeliveryStatus::parse(v).ok_or_else(|| {
@@ -121,7 +127,7 @@ async fn list(
     };
     let page = q.page()?;
     let list = List::new(
-        s.store.deliveries(e.seq, status, page).await?,
+        s.store.deliveries(endpoint_seq, status, page).await?,
         page.limit,
         |d| d.seq,
     );
@@ -132,15 +138,9 @@ async fn list(
     ))
 }
 
-async fn delivery(
-    s: &AppState,
-    team_seq: i64,
-    id: &str,
-    delivery_id: &str,
-) -> ApiResult<DeliveryRecord> {
-    let e = find(s, team_seq, id).await?;
+async fn delivery(s: &AppState, endpoint_seq: i64, delivery_id: &str) -> ApiResult<DeliveryRecord> {
     s.store
-        .delivery(e.seq, delivery_id)
+        .delivery(endpoint_seq, delivery_id)
         .await?
         .ok_or_else(|| ApiError::not_found("delivery"))
 }
@@ -150,7 +150,17 @@ async fn get_one(
     AdminAuth(t): AdminAuth,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let d = delivery(&s, t.seq, &id, &delivery_id).await?;
+    let e = find(&s, t.seq, &id).await?;
+    one_of(&s, e.seq, &delivery_id).await
+}
+
+/// One delivery of an endpoint with its payload and every attempt.
+pub(super) async fn one_of(
+    s: &AppState,
+    endpoint_seq: i64,
+    delivery_id: &str,
+) -> ApiResult<Response> {
+    let d = delivery(s, endpoint_seq, delivery_id).await?;
     let mut view = DeliveryView::from(&d);
     // A body that cannot be rebuilt (its messages deleted behind Palaver's back) leaves the
     // rest of the delivery readable.
@@ -180,7 +190,17 @@ async fn redeliver(
     AdminAuth(t): AdminAuth,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let d = delivery(&s, t.seq, &id, &delivery_id).await?;
+    let e = find(&s, t.seq, &id).await?;
+    redeliver_of(&s, e.seq, &delivery_id).await
+}
+
+/// Queues an endpoint's delivery again (see [`crate::store::Outbox::redeliver`]).
+pub(super) async fn redeliver_of(
+    s: &AppState,
+    endpoint_seq: i64,
+    delivery_id: &str,
+) -> ApiResult<Response> {
+    let d = delivery(s, endpoint_seq, delivery_id).await?;
     s.store.redeliver(d.seq, Millis::now()).await?;
     Ok(json(StatusCode::ACCEPTED, &j!({"deliveryId": d.id})))
 }

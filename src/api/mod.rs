@@ -15,6 +15,7 @@ mod openapi;
 mod origin;
 pub mod session_auth;
 mod slack;
+mod slack_deliveries;
 mod team_events;
 mod team_widget;
 mod visitor;
@@ -78,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .merge(team_widget::router())
         .merge(team_events::router())
         .merge(slack::router())
+        .merge(slack_deliveries::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,

@@ -1,11 +1,13 @@
 //! The team's Slack connection (admins only): `PUT /slack` connects a workspace (its token
 //! checked at once with Slack's `auth.test`), `GET` shows it without its secrets, `PATCH`
-//! changes its settings, `DELETE` disconnects.
+//! changes its settings, `DELETE` disconnects. Connecting makes (or enables again) the team's
+//! Slack endpoint, whose deliveries are the bridge's posts; disconnecting disables it.
 
 use super::auth::AdminAuth;
 use super::extract::Body;
 use super::{ApiError, ApiResult, AppState, json};
 use crate::slack::connect::{self, Connect, ConnectError};
+use crate::slack::outbound;
 use crate::store::SlackConnection;
 use axum::Router;
 use axum::extract::State;
@@ -117,9 +119,14 @@ async fn connect_workspace(
         notify_channel: b.notify_channel,
         archive_on_end: b.archive_on_end,
     };
-    match connect::connect(&*s.store, &s.slack, t.seq, request).await {
-        Ok(c) => json(StatusCode::OK, &SlackView::from(&c)),
-        Err(e) => refusal(e),
+    let c = match connect::connect(&*s.store, &s.slack, t.seq, request).await {
+        Ok(c) => c,
+        Err(e) => return refusal(e),
+    };
+    // From now on every event of the team gets a Slack delivery (Palaver → Slack).
+    match outbound::endpoint::open(&*s.store, &c).await {
+        Ok(_) => json(StatusCode::OK, &SlackView::from(&c)),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -146,6 +153,8 @@ async fn update(
 }
 
 async fn disconnect(State(s): State<AppState>, AdminAuth(t): AdminAuth) -> ApiResult<StatusCode> {
+    // No Slack deliveries from now on; pending ones wait for the next connection.
+    outbound::endpoint::close(&*s.store, t.seq).await?;
     if s.store.delete_slack_connection(t.seq).await? {
         tracing::info!(team_seq = t.seq, "Slack disconnected");
         Ok(StatusCode::NO_CONTENT)

@@ -99,6 +99,7 @@ mod tests {
             seq,
             id: format!("msg_{seq}"),
             endpoint_seq: endpoint,
+            kind: crate::store::EndpointKind::Webhook,
             lane: format!("lane{seq}"),
             attempt: 1,
             tries: 1,

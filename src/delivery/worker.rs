@@ -2,10 +2,11 @@
 
 use super::batch::{self, Held};
 use super::client::Http;
+use super::courier::Couriers;
 use super::proxy::WebhookProxy;
 use super::{RetrySchedule, send};
 use crate::domain::{Millis, new_id};
-use crate::store::{AttemptRecord, Claimed, NextStep, Outcome, PARKED, Store};
+use crate::store::{AttemptRecord, Claimed, EndpointKind, NextStep, Outcome, PARKED, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,14 +56,16 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    /// Starts the workers; they stop claiming when `shutdown` turns true.
+    /// Starts the workers; they stop claiming when `shutdown` turns true. Deliveries of
+    /// endpoints that are not webhooks go to `couriers`.
     pub fn start(
         store: Arc<dyn Store>,
         config: DeliveryConfig,
+        couriers: Couriers,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let http = Arc::new(Http::new(&config));
-        let dispatcher = tokio::spawn(dispatch(store, config, http, shutdown));
+        let dispatcher = tokio::spawn(dispatch(store, config, http, couriers, shutdown));
         Deliverer { dispatcher }
     }
 
@@ -76,6 +79,7 @@ async fn dispatch(
     store: Arc<dyn Store>,
     config: DeliveryConfig,
     http: Arc<Http>,
+    couriers: Couriers,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (done_tx, done_rx) = mpsc::channel::<Outcome>(4096);
@@ -155,10 +159,17 @@ async fn dispatch(
             let permit = slots.clone().acquire_owned().await.expect("never closed");
             let (http, config, done) = (http.clone(), config.clone(), done_tx.clone());
             let (store, returned) = (store.clone(), returned_tx.clone());
+            let couriers = couriers.clone();
             tokio::spawn(async move {
                 let batching = members[0].batch_size > 1;
                 let endpoint = members[0].endpoint_seq;
-                for outcome in send_request(&*store, &http, &config, batch_id, members).await {
+                let outcomes = match members[0].kind {
+                    EndpointKind::Webhook => {
+                        send_request(&*store, &http, &config, batch_id, members).await
+                    }
+                    _ => couriers.send_each(members, &config).await,
+                };
+                for outcome in outcomes {
                     let _ = done.send(outcome).await;
                 }
                 if batching {

@@ -3,15 +3,17 @@
 //! - [`manifest`]: the app manifest `palaver slack manifest --url` prints;
 //! - [`client`]: the Web API client (base URL configurable), its answers sorted by [`outcome`];
 //! - [`connect`]: connecting a team's workspace (`PUT /api/v1/slack`), checked with `auth.test`;
-//! - [`signature`]: Slack's request signatures, for the Events API receiver.
+//! - [`signature`]: Slack's request signatures, for the Events API receiver;
+//! - [`outbound`]: Palaver → Slack, the deliveries of an endpoint of kind
+//!   [`crate::store::EndpointKind::Slack`] riding the same outbox as webhooks.
 //!
-//! Outgoing Slack calls are to be deliveries of an endpoint of kind
-//! [`crate::store::EndpointKind::Slack`], riding the same outbox as webhooks; events from Slack
-//! are to be deduplicated with [`crate::store::SlackLinks::mark_slack_event_seen`].
+//! Events from Slack are to be deduplicated with
+//! [`crate::store::SlackLinks::mark_slack_event_seen`].
 
 pub mod client;
 pub mod connect;
 pub mod manifest;
+pub mod outbound;
 pub mod outcome;
 pub mod signature;
 

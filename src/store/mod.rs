@@ -20,7 +20,7 @@ pub use handoff::Handoff;
 pub use health::EndpointHealth;
 pub use model::*;
 pub use sessions::{AgentLogin, SessionRecord, Sessions};
-pub use slack::{SlackConnection, SlackLinks};
+pub use slack::{SlackChannel, SlackConnection, SlackLinks, SlackSend};
 
 use crate::domain::Millis;
 use crate::domain::widget::WidgetSettings;

@@ -238,6 +238,9 @@ pub struct Claimed {
     pub seq: i64,
     pub id: String,
     pub endpoint_seq: i64,
+    /// What the endpoint is: the workers POST a webhook's deliveries and hand the others to the
+    /// endpoint kind's courier (see [`crate::delivery::Courier`]).
+    pub kind: EndpointKind,
     pub lane: String,
     /// The attempt number this claim is (fences the outcome).
     pub attempt: i64,
@@ -295,6 +298,9 @@ fn the_delivery_log_knows_the_parked_time() {
 pub enum NextStep {
     Delivered,
     RetryAt(Millis),
+    /// Due again at this time, this attempt not counted against the retry schedule: the
+    /// destination asked to be left alone until then (Slack's `429 Retry-After`).
+    WaitUntil(Millis),
     Failed,
 }
 

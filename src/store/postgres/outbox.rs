@@ -4,7 +4,8 @@
 use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::rows::{self, Columns};
 use super::super::{
-    Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
+    Claim, Claimed, Endpoint, EndpointKind, MessageRecord, NextStep, Outcome, PARKED, Result,
+    signing_secrets,
 };
 use super::commit::lock_lane;
 use crate::domain::Millis;
@@ -74,7 +75,7 @@ pub async fn claim(
 const CLAIMED_COLUMNS: &str =
     "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
     e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-    d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id AS event_id";
+    d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id AS event_id, e.kind";
 
 fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Partial {
     let secrets = signing_secrets(
@@ -87,6 +88,7 @@ fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Parti
         seq: r.int("seq"),
         id: r.text("id"),
         endpoint_seq: r.int("endpoint_seq"),
+        kind: EndpointKind::parse(&r.text("kind")).unwrap_or_default(),
         lane: r.text("lane"),
         attempt: r.int("attempts"),
         tries: r.int("tries"),
@@ -186,7 +188,7 @@ pub async fn form_batch(
 pub fn settled_lanes(outcomes: &[Outcome]) -> impl Iterator<Item = &str> {
     outcomes
         .iter()
-        .filter(|o| !matches!(o.next, NextStep::RetryAt(_)))
+        .filter(|o| !matches!(o.next, NextStep::RetryAt(_) | NextStep::WaitUntil(_)))
         .map(|o| o.claimed.lane.as_str())
 }
 
@@ -211,18 +213,21 @@ pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    let (mut state, mut next, mut attempt) = (
+    let (mut state, mut next, mut attempt, mut uncounted) = (
+        Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
     for o in &outcomes {
         let a = &o.attempt;
-        let (s, t) = match o.next {
-            NextStep::Delivered => ("delivered", now),
-            NextStep::Failed => ("failed", now),
-            NextStep::RetryAt(t) => ("ready", t),
+        let (s, t, u) = match o.next {
+            NextStep::Delivered => ("delivered", now, 0),
+            NextStep::Failed => ("failed", now, 0),
+            NextStep::RetryAt(t) => ("ready", t, 0),
+            NextStep::WaitUntil(t) => ("ready", t, 1),
         };
+        uncounted.push(u as i64);
         seq.push(o.claimed.seq);
         num.push(a.n);
         at.push(a.at.0);
@@ -237,21 +242,39 @@ pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis
     let changed: Vec<(i64, String)> = sqlx::query_as(
         "WITH o AS (
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                                  $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
-                 AS o(seq, n, at, status_code, duration_ms, error, response_body, state, next_at, attempt)),
+                                  $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])
+                 AS o(seq, n, at, status_code, duration_ms, error, response_body, state, next_at, attempt, uncounted)),
          recorded AS (
              INSERT INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
              SELECT seq, n, at, status_code, duration_ms, error, response_body FROM o
              ON CONFLICT (delivery_seq, n) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code,
                 duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error, response_body = EXCLUDED.response_body)
-         UPDATE deliveries d SET state = o.state, next_attempt_at = o.next_at, leased = false
+         UPDATE deliveries d SET state = o.state, next_attempt_at = o.next_at, leased = false,
+                tries = d.tries - o.uncounted
            FROM o WHERE d.seq = o.seq AND d.attempts = o.attempt AND d.state = 'ready'
          RETURNING d.seq, d.state",
     )
     .bind(&seq).bind(&num).bind(&at).bind(&status).bind(&duration).bind(&error).bind(&answer)
-    .bind(&state).bind(&next).bind(&attempt)
+    .bind(&state).bind(&next).bind(&attempt).bind(&uncounted)
     .fetch_all(&mut *conn)
     .await?;
+    // A delivered Slack delivery's progress was for its retries only (see migration 0009).
+    let slack: std::collections::HashSet<i64> = outcomes
+        .iter()
+        .filter(|o| o.claimed.kind == EndpointKind::Slack)
+        .map(|o| o.claimed.seq)
+        .collect();
+    let slack_done: Vec<i64> = changed
+        .iter()
+        .filter(|(seq, state)| state == "delivered" && slack.contains(seq))
+        .map(|(seq, _)| *seq)
+        .collect();
+    if !slack_done.is_empty() {
+        sqlx::query("DELETE FROM slack_progress WHERE delivery_seq = ANY($1)")
+            .bind(&slack_done)
+            .execute(&mut *conn)
+            .await?;
+    }
     let settled: std::collections::HashSet<i64> = changed
         .into_iter()
         .filter(|(_, state)| state != "ready")

@@ -4,7 +4,8 @@
 use super::super::bodies::Recent;
 use super::super::feed::message_of;
 use super::super::{
-    Claimed, Commit, Committed, ConflictKind, Result, Step, StoreError, signing_secrets,
+    Claimed, Commit, Committed, ConflictKind, EndpointKind, Result, Step, StoreError,
+    signing_secrets,
 };
 use crate::domain::Millis;
 use rusqlite::{Connection, ErrorCode, params};
@@ -188,7 +189,7 @@ fn fan_out(
 ) -> Result<()> {
     let targets: Vec<Target> = conn
         .prepare_cached(
-            "SELECT e.seq, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.batch_size,
+            "SELECT e.seq, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.batch_size, e.kind,
                     EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_lane
                             WHERE d.endpoint_seq = e.seq AND d.lane = ?3 AND d.state IN ('ready', 'waiting'))
              FROM endpoints e WHERE e.team_seq = ?1 AND e.enabled = 1 AND (e.events & ?2) <> 0",
@@ -201,7 +202,8 @@ fn fan_out(
                 previous_secret: r.get(3)?,
                 previous_secret_until: r.get(4)?,
                 batch_size: r.get(5)?,
-                busy: r.get(6)?,
+                kind: EndpointKind::parse(&r.get::<_, String>(6)?).unwrap_or_default(),
+                busy: r.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -239,6 +241,7 @@ fn fan_out(
                 seq: conn.last_insert_rowid(),
                 id,
                 endpoint_seq: t.seq,
+                kind: t.kind,
                 lane: event.lane.to_string(),
                 attempt: 1,
                 tries: 1,
@@ -268,6 +271,7 @@ struct Target {
     previous_secret: Option<String>,
     previous_secret_until: Option<i64>,
     batch_size: i64,
+    kind: EndpointKind,
     /// Whether its lane for the event already has a pending delivery.
     busy: bool,
 }

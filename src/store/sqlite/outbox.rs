@@ -3,7 +3,8 @@
 
 use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::{
-    Claim, Claimed, Endpoint, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
+    Claim, Claimed, Endpoint, EndpointKind, MessageRecord, NextStep, Outcome, PARKED, Result,
+    signing_secrets,
 };
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -66,7 +67,7 @@ pub fn claim(
 /// What a worker needs to send a delivery; `{}` is the condition on `d`.
 const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
         e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-        d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id
+        d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id, e.kind
     FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
     WHERE ";
 
@@ -76,6 +77,7 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
         seq: r.get(0)?,
         id: r.get(1)?,
         endpoint_seq: r.get(2)?,
+        kind: EndpointKind::parse(&r.get::<_, String>(17)?).unwrap_or_default(),
         lane: r.get(3)?,
         attempt: r.get(4)?,
         tries: r.get(5)?,
@@ -196,7 +198,7 @@ pub fn finish(
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )?;
     let mut settle = conn.prepare_cached(
-        "UPDATE deliveries SET state = ?, next_attempt_at = ?, leased = 0
+        "UPDATE deliveries SET state = ?, next_attempt_at = ?, leased = 0, tries = tries - ?
          WHERE seq = ? AND attempts = ? AND state = 'ready'",
     )?;
     for o in outcomes {
@@ -210,12 +212,24 @@ pub fn finish(
             a.error,
             a.response_body
         ])?;
-        let (state, next) = match o.next {
-            NextStep::Delivered => ("delivered", now),
-            NextStep::Failed => ("failed", now),
-            NextStep::RetryAt(at) => ("ready", at),
+        let (state, next, uncounted) = match o.next {
+            NextStep::Delivered => ("delivered", now, 0),
+            NextStep::Failed => ("failed", now, 0),
+            NextStep::RetryAt(at) => ("ready", at, 0),
+            NextStep::WaitUntil(at) => ("ready", at, 1),
         };
-        let changed = settle.execute(params![state, next.0, o.claimed.seq, o.claimed.attempt])?;
+        let changed = settle.execute(params![
+            state,
+            next.0,
+            uncounted,
+            o.claimed.seq,
+            o.claimed.attempt
+        ])?;
+        if changed == 1 && state == "delivered" && o.claimed.kind == EndpointKind::Slack {
+            // A Slack delivery's progress is for its retries only (see migration 0009).
+            conn.prepare_cached("DELETE FROM slack_progress WHERE delivery_seq = ?")?
+                .execute([o.claimed.seq])?;
+        }
         if changed == 1 && state == "ready" {
             out.claim_needed = true;
         }

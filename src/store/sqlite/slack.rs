@@ -1,8 +1,8 @@
 //! [`SlackLinks`] on SQLite: reads from the pool, writes through the writer.
 
 use super::*;
-use crate::store::slack::{SlackConnection, SlackLinks, on_sqlite};
-use rusqlite::params;
+use crate::store::slack::{SlackChannel, SlackConnection, SlackLinks, SlackSend, on_sqlite};
+use rusqlite::{OptionalExtension, params};
 
 #[async_trait]
 impl SlackLinks for SqliteStore {
@@ -93,4 +93,109 @@ impl SlackLinks for SqliteStore {
         })
         .await
     }
+
+    async fn slack_endpoint(&self, team_seq: i64) -> Result<Option<Endpoint>> {
+        on_sqlite::slack_endpoint(&self.read, team_seq).await
+    }
+
+    async fn open_slack_endpoint(&self, e: Endpoint) -> Result<Endpoint> {
+        let team_seq = e.team_seq;
+        self.one(move |c| open_endpoint(c, e)).await?;
+        self.work.notify_one();
+        on_sqlite::slack_endpoint(&self.read, team_seq)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn close_slack_endpoint(&self, team_seq: i64) -> Result<bool> {
+        self.one(move |c| {
+            Ok(c.prepare_cached(
+                "UPDATE endpoints SET enabled = 0 WHERE team_seq = ? AND kind = 'slack'",
+            )?
+            .execute([team_seq])?
+                == 1)
+        })
+        .await
+    }
+
+    async fn slack_send(&self, delivery_seq: i64) -> Result<Option<SlackSend>> {
+        on_sqlite::slack_send(&self.read, delivery_seq).await
+    }
+
+    async fn put_slack_channel(
+        &self,
+        team_seq: i64,
+        name: &str,
+        channel: SlackChannel,
+    ) -> Result<()> {
+        let name = name.to_string();
+        self.one(move |c| {
+            c.prepare_cached(
+                "INSERT INTO slack_channels (team_seq, name, channel_id, archived, updated_at)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (team_seq, name) DO UPDATE SET channel_id = excluded.channel_id,
+                   archived = excluded.archived, updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                team_seq,
+                name,
+                channel.id,
+                channel.archived,
+                Millis::now().0
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn forget_slack_channel(&self, team_seq: i64, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.one(move |c| {
+            c.prepare_cached("DELETE FROM slack_channels WHERE team_seq = ? AND name = ?")?
+                .execute(params![team_seq, name])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_slack_progress(&self, delivery_seq: i64, steps_done: i64) -> Result<()> {
+        self.one(move |c| {
+            c.prepare_cached(
+                "INSERT INTO slack_progress (delivery_seq, steps_done, updated_at) VALUES (?, ?, ?)
+                 ON CONFLICT (delivery_seq) DO UPDATE SET steps_done = excluded.steps_done,
+                   updated_at = excluded.updated_at",
+            )?
+            .execute(params![delivery_seq, steps_done, Millis::now().0])?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// See [`SlackLinks::open_slack_endpoint`].
+fn open_endpoint(c: &rusqlite::Connection, e: Endpoint) -> Result<()> {
+    let existing: Option<(i64, String)> = c
+        .prepare_cached("SELECT seq, url FROM endpoints WHERE team_seq = ? AND kind = 'slack'")?
+        .query_row([e.team_seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((seq, url)) if url == e.url => {
+            c.prepare_cached("UPDATE endpoints SET enabled = 1, events = ? WHERE seq = ?")?
+                .execute(params![e.events, seq])?;
+            return Ok(());
+        }
+        Some((seq, _)) => {
+            c.prepare_cached(
+                "DELETE FROM slack_progress
+                 WHERE delivery_seq IN (SELECT seq FROM deliveries WHERE endpoint_seq = ?)",
+            )?
+            .execute([seq])?;
+            admin::delete_endpoint(c, e.team_seq, seq)?;
+            c.prepare_cached("DELETE FROM slack_channels WHERE team_seq = ?")?
+                .execute([e.team_seq])?;
+        }
+        None => {}
+    }
+    admin::create_endpoint(c, e)?;
+    Ok(())
 }
