@@ -22,6 +22,7 @@ on_every_store!(
     an_outage_delays_the_posts_but_loses_none,
     a_rate_limit_spends_no_retry_and_is_respected,
     a_refused_token_fails_at_once_and_the_next_event_makes_the_channel,
+    a_missing_notification_channel_holds_nothing_back,
     a_kill_mid_outage_loses_nothing,
 );
 
@@ -181,6 +182,29 @@ async fn a_refused_token_fails_at_once_and_the_next_event_makes_the_channel(stor
     let channel = wait_posted(&slack, &v.channel_name, 1).await;
     assert_eq!(texts_in(&slack, &channel.name), ["Still there?"]);
     assert_eq!(ok_calls(&slack, "conversations.create").len(), 1);
+}
+
+async fn a_missing_notification_channel_holds_nothing_back(store: TestStore) {
+    let slack = FakeSlack::start().await;
+    let app = server(store, &slack, "100ms,200ms,500ms").await;
+    connect(&app, &slack, false).await;
+    let patch = serde_json::json!({ "notifyChannel": "C0NOWHERE1" });
+    let r = app.api(Method::PATCH, "/slack").json(&patch).send().await;
+    r.expect_status(200);
+    let v = app.visitor_start(named("Unannounced"), Some(FIRST)).await;
+    let channel = wait_posted(&slack, &v.channel_name, 2).await;
+    assert_eq!(texts_in(&slack, &channel.name)[1], FIRST);
+    let log = wait_slack_deliveries(&app, |log| {
+        log.len() == 2 && log.iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    let start = &log[1]["lastAttempt"];
+    let error = start["error"].as_str().unwrap();
+    assert!(
+        error.contains("announcement failed (chat.postMessage: channel_not_found)"),
+        "{error}"
+    );
+    assert_eq!(log[1]["attempts"], 1, "not retried for it");
 }
 
 async fn a_kill_mid_outage_loses_nothing(store: TestStore) {

@@ -19,7 +19,10 @@
 //!   schedule, and this process calls that method of that workspace no more until then
 //!   ([`limits`]); deliveries needing other methods go on;
 //! - a refused token (`invalid_auth`, `account_inactive`, `token_revoked`, …) or a request Slack
-//!   can never take: the delivery fails at once, with the reason and a log line.
+//!   can never take: the delivery fails at once, with the reason and a log line ([`ending`]);
+//! - the announcement or the archive refused (a notification channel that is not there,
+//!   archiving forbidden): the delivery goes through without it, its record says what was left
+//!   undone, so that the visitor's later events are not held back for it.
 //!
 //! # What a retry does not repeat, and what it may
 //! Where a channel is goes to the channel map as soon as Slack answers, so a retry finds the
@@ -32,6 +35,7 @@
 //! as for webhooks. Chat messages have no idempotency key in Slack's Web API.
 
 mod channels;
+mod ending;
 pub mod endpoint;
 mod event;
 mod limits;
@@ -46,52 +50,14 @@ use crate::slack::{BotToken, SlackClient};
 use crate::store::{AttemptRecord, Claimed, Store};
 use async_trait::async_trait;
 use channels::Channels;
+use ending::{Ended, failed, keep, token_dead};
 use plan::{Plan, Step};
 use session::{Fault, Session};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Slack errors that say the token is dead: no retry can succeed until Slack is connected again.
-const TOKEN_DEAD: &[&str] = &[
-    "invalid_auth",
-    "not_authed",
-    "account_inactive",
-    "token_revoked",
-    "token_expired",
-    "team_access_not_granted",
-    "ekm_access_denied",
-    "org_login_required",
-];
-
-/// Slack errors about the request itself: sent again, it would be refused again.
-const REQUEST_REFUSED: &[&str] = &[
-    "invalid_arguments",
-    "invalid_arg_name",
-    "invalid_array_arg",
-    "invalid_charset",
-    "invalid_form_data",
-    "invalid_post_type",
-    "missing_post_type",
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_too_long",
-    "no_text",
-    "too_many_attachments",
-    "invalid_name",
-    "invalid_name_maxlength",
-    "invalid_name_punctuation",
-    "invalid_name_required",
-    "invalid_name_specials",
-    "unknown_method",
-    "method_deprecated",
-    "deprecated_endpoint",
-];
-
 /// How long a delivery of a disconnected team waits before it is looked at again.
 const NOT_CONNECTED_WAIT: Duration = Duration::from_secs(60);
-/// How much of the calls' log an attempt record keeps (as webhooks keep of the answer).
-const KEEP_BYTES: usize = 1024;
-
 /// Sends the Slack endpoint's deliveries (see the module docs).
 pub struct SlackCourier {
     store: Arc<dyn Store>,
@@ -105,25 +71,6 @@ impl SlackCourier {
             store,
             client,
             limits: limits::Limits::default(),
-        }
-    }
-}
-
-/// How an attempt ended, before it becomes a record.
-struct Ended {
-    verdict: Verdict,
-    error: Option<String>,
-    status: Option<u16>,
-    body: String,
-}
-
-impl Ended {
-    fn early(verdict: Verdict, error: String) -> Self {
-        Ended {
-            verdict,
-            error: Some(error),
-            status: None,
-            body: String::new(),
         }
     }
 }
@@ -192,6 +139,7 @@ impl SlackCourier {
             notify: facts.notify,
         };
         let total = steps.len();
+        let mut undone = Vec::new();
         for (i, step) in steps.into_iter().enumerate() {
             let posted_before = (i as i64) < facts.steps_done && step != Step::Channel;
             if posted_before {
@@ -199,6 +147,8 @@ impl SlackCourier {
                     .push(format!("step {}: done by an earlier attempt", i + 1));
                 continue;
             }
+            let secondary = matches!(step, Step::Announce | Step::Archive);
+            let step_is_archive = step == Step::Archive;
             let done = match step {
                 Step::Channel => channels.visitor_channel(&mut s).await.map(drop),
                 Step::Post { args, plain } => {
@@ -213,8 +163,21 @@ impl SlackCourier {
                 },
                 Step::Archive => channels.archive(&mut s).await,
             };
-            if let Err(fault) = done {
-                return failed(c, facts.team_seq, s, fault);
+            match done {
+                Ok(()) => {}
+                // The announcement and the archive are not worth holding the visitor's later
+                // events back for (a notification channel misnamed, archiving forbidden): the
+                // delivery goes through, what was left undone said in its record.
+                Err(Fault::Slack { method, code }) if secondary && !token_dead(&code) => {
+                    let what = if step_is_archive {
+                        "the archive"
+                    } else {
+                        "the announcement"
+                    };
+                    tracing::warn!(delivery = %c.id, method = %method, error = %code, "Slack refused {what}; the delivery goes on without it");
+                    undone.push(format!("{what} failed ({method}: {code})"));
+                }
+                Err(fault) => return failed(c, facts.team_seq, s, fault),
             }
             if i > 0 && i + 1 < total {
                 s.progress(c.seq, i as i64 + 1).await;
@@ -222,74 +185,9 @@ impl SlackCourier {
         }
         Ended {
             verdict: Verdict::Delivered,
-            error: None,
+            error: (!undone.is_empty()).then(|| format!("delivered, but {}", undone.join("; "))),
             status: s.last_status,
             body: s.log.join("\n"),
         }
     }
-}
-
-/// The end of an attempt that met `fault`.
-fn failed(c: &Claimed, team_seq: i64, s: Session<'_>, fault: Fault) -> Ended {
-    let method = fault.method().to_string();
-    let (verdict, error) = match &fault {
-        Fault::Limited {
-            after,
-            called: true,
-            ..
-        } => (
-            Verdict::Wait(*after),
-            format!(
-                "{method}: rate limited by Slack (429, Retry-After {} s)",
-                after.as_secs()
-            ),
-        ),
-        Fault::Limited { after, .. } => (
-            Verdict::Wait(*after),
-            format!(
-                "{method}: not called, Slack limits it for {} ms more",
-                after.as_millis()
-            ),
-        ),
-        Fault::Down { why, .. } => (Verdict::Retry, format!("{method}: {why}")),
-        Fault::Slack { code, .. } if TOKEN_DEAD.contains(&code.as_str()) => {
-            tracing::error!(
-                team_seq,
-                delivery = %c.id,
-                method = %method,
-                error = %code,
-                "Slack refused the bot token: the delivery failed; connect Slack again with a valid token (PUT /api/v1/slack)"
-            );
-            let why =
-                format!("{method}: {code} (Slack refused the bot token; connect Slack again)");
-            (Verdict::Failed, why)
-        }
-        Fault::Slack { code, .. } if REQUEST_REFUSED.contains(&code.as_str()) => {
-            (Verdict::Failed, format!("{method}: {code}"))
-        }
-        Fault::Slack { code, .. } => (Verdict::Retry, format!("{method}: {code}")),
-    };
-    let mut body = s.log.join("\n");
-    if !s.last_body.is_empty() {
-        body.push_str("\n\n");
-        body.push_str(&s.last_body);
-    }
-    Ended {
-        verdict,
-        error: Some(error),
-        status: s.last_status,
-        body,
-    }
-}
-
-/// The first [`KEEP_BYTES`] of `text`, cut on a character.
-fn keep(mut text: String) -> String {
-    if text.len() > KEEP_BYTES {
-        let mut end = KEEP_BYTES;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
 }
