@@ -20,7 +20,8 @@ mod tests {
     use super::DOCUMENT;
     use serde_json::Value;
 
-    /// Every call of API.md (and of the widget's settings, issue 10), as (method, path).
+    /// Every call of API.md (and of the widget's settings, issue 10, and the Slack bridge's,
+    /// issue 12), as (method, path).
     const CALLS: &[(&str, &str)] = &[
         ("get", "/team"),
         ("get", "/team/widget"),
@@ -57,6 +58,9 @@ mod tests {
         ("get", "/slack"),
         ("patch", "/slack"),
         ("delete", "/slack"),
+        ("get", "/slack/deliveries"),
+        ("get", "/slack/deliveries/{deliveryId}"),
+        ("post", "/slack/deliveries/{deliveryId}/redeliver"),
     ];
 
     #[test]
