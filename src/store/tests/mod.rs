@@ -52,6 +52,7 @@ on_every_store!(
 mod batch;
 mod feed;
 mod slack;
+mod slack_outbound;
 mod widget;
 
 async fn fixture(postgres: bool) -> Option<Fixture> {
