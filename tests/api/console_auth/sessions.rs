@@ -152,7 +152,11 @@ async fn an_agent_session_acts_only_as_itself(store: TestStore) {
     // The admin pages send an agent back to the conversations.
     for path in ["/admin/integration", "/admin/agents"] {
         let r = moss.get(path).await;
-        assert_eq!(redirect_to(&r), "/admin/conversations?denied=admin-only", "{path}");
+        assert_eq!(
+            redirect_to(&r),
+            "/admin/conversations?denied=admin-only",
+            "{path}"
+        );
     }
     assert_not_logged(&app, &[&password, &token, &csrf, &app.api_key]);
 }
