@@ -7,6 +7,7 @@ use crate::config::{ApiKey, ServeArgs};
 use crate::delivery::{Couriers, Deliverer, Recoverer};
 use crate::domain::{Millis, hash_secret, new_id, new_secret};
 use crate::slack::SlackClient;
+use crate::slack::events::Inbox;
 use crate::slack::outbound::SlackCourier;
 use crate::store::{self, NewTeam, Store, StoreError, Team};
 use crate::web;
@@ -63,8 +64,10 @@ pub async fn serve(
     tokio::spawn(prune_answers(store.clone()));
     tokio::spawn(prune_sessions(store.clone(), args.session_idle));
     tokio::spawn(prune_slack_events(store.clone()));
+    let chat = Arc::new(Chat::new(store.clone()));
+    let inbox = Inbox::start(store.clone(), chat.clone(), slack.clone(), stop_rx.clone());
     let state = AppState::new(api::Shared {
-        chat: Arc::new(Chat::new(store.clone())),
+        chat,
         store: store.clone(),
         allow_private: args.allow_private_destinations,
         trusted_proxies: Arc::new(args.trusted_proxies.clone()),
@@ -81,6 +84,7 @@ pub async fn serve(
     );
     let app = api::app(state)
         .merge(web::router(site))
+        .merge(inbox.router.clone())
         .into_make_service_with_connect_info::<SocketAddr>();
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
@@ -89,12 +93,13 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
 
-    tracing::info!("stopping: finishing in-flight deliveries");
+    tracing::info!("stopping: finishing in-flight deliveries and Slack events");
     let _ = stop_tx.send(true);
     let grace = args.shutdown_grace;
     if tokio::time::timeout(grace, async {
         deliverer.stopped().await;
         recoverer.stopped().await;
+        inbox.stopped().await;
     })
     .await
     .is_err()

@@ -67,6 +67,29 @@ struct Detail {
     agent: Option<Box<RawValue>>,
     /// The transcript as the payload's `messages`, each with its id and `from` (visitor or agent).
     messages: Vec<crate::chat::TranscriptMessage>,
+    /// Private notes between agents: never the visitor's nor the webhooks'.
+    notes: Vec<Note>,
+}
+
+/// A private note, as the console shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Note {
+    agent_id: String,
+    user_name: String,
+    text: String,
+    created_at: String,
+}
+
+impl From<crate::store::NoteRecord> for Note {
+    fn from(n: crate::store::NoteRecord) -> Self {
+        Note {
+            agent_id: n.agent_id,
+            user_name: n.user_name,
+            text: n.text,
+            created_at: n.created_at.iso(),
+        }
+    }
 }
 
 async fn get_one(
@@ -85,6 +108,7 @@ async fn get_one(
         .await?
         .ok_or_else(|| ApiError::not_found("visitor"))?;
     let messages = s.store.messages(c.seq).await?;
+    let notes = s.store.notes(c.seq).await?;
     let detail = Detail {
         summary: ConversationView::new(&c, &v.id, &v.name, &v.channel_name),
         identity: v.identity,
@@ -93,6 +117,7 @@ async fn get_one(
             .iter()
             .map(|m| crate::chat::TranscriptMessage::new(&c.id, m))
             .collect(),
+        notes: notes.into_iter().map(Note::from).collect(),
     };
     Ok(json(StatusCode::OK, &detail))
 }

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod connect;
+pub mod events;
 pub mod manifest;
 pub mod outbound;
 pub mod outcome;

@@ -6,11 +6,13 @@ pub mod feed;
 mod handoff;
 pub mod health;
 mod model;
+pub mod notes;
 pub mod postgres;
 mod rows;
 pub mod sessions;
 mod shared_reads;
 pub mod slack;
+pub mod slack_inbox;
 pub mod sqlite;
 pub mod testdb;
 
@@ -19,8 +21,10 @@ pub use feed::{FeedBatch, FeedEvent, FeedPosition, TeamFeed};
 pub use handoff::Handoff;
 pub use health::EndpointHealth;
 pub use model::*;
+pub use notes::{NoteRecord, Notes};
 pub use sessions::{AgentLogin, SessionRecord, Sessions};
 pub use slack::{SlackChannel, SlackConnection, SlackLinks, SlackSend};
+pub use slack_inbox::{InboxClaim, InboxEvent, SlackInbox};
 
 use crate::domain::Millis;
 use crate::domain::widget::WidgetSettings;
@@ -252,12 +256,22 @@ pub trait Outbox: Send + Sync {
 }
 
 /// Where Palaver keeps its state (see [`Directory`], [`Conversations`], [`Outbox`], [`Sessions`],
-/// [`TeamFeed`], [`SlackLinks`]). Writes are
+/// [`TeamFeed`], [`SlackLinks`], [`SlackInbox`], [`Notes`]). Writes are
 /// transactional; [`Conversations::commit`] writes a chat change, its events and their
 /// deliveries (the outbox) in one transaction.
 #[async_trait]
 pub trait Store:
-    Directory + Conversations + Outbox + Sessions + TeamFeed + SlackLinks + Send + Sync + 'static
+    Directory
+    + Conversations
+    + Outbox
+    + Sessions
+    + TeamFeed
+    + SlackLinks
+    + SlackInbox
+    + Notes
+    + Send
+    + Sync
+    + 'static
 {
     /// Store reachable (`/readyz`).
     async fn ping(&self) -> Result<()>;

@@ -66,6 +66,8 @@ struct Shared {
     calls: Mutex<Vec<SlackCall>>,
     count: watch::Sender<usize>,
     script: Mutex<VecDeque<Scripted>>,
+    /// Calls of a method answered late: `(method, calls left, delay)`.
+    delays: Mutex<Vec<(String, usize, Duration)>>,
     workspace: Mutex<workspace::Workspace>,
 }
 
@@ -87,6 +89,7 @@ impl FakeSlack {
             calls: Mutex::new(Vec::new()),
             count: watch::channel(0).0,
             script: Mutex::new(VecDeque::new()),
+            delays: Mutex::new(Vec::new()),
             workspace: Mutex::new(workspace::Workspace::new()),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -133,6 +136,12 @@ impl FakeSlack {
     /// The next call of `method` answers `{"ok": false, "error": code}`.
     pub fn error(&self, method: &str, code: &str) {
         self.push(Some(method), Failure::Error(code.to_owned()), 1);
+    }
+
+    /// The next `n` calls of `method` are answered only after `delay` (a slow Slack).
+    pub fn delay(&self, method: &str, n: usize, delay: Duration) {
+        let mut delays = self.shared.delays.lock().unwrap();
+        delays.push((method.to_owned(), n, delay));
     }
 
     fn push(&self, method: Option<&str>, failure: Failure, n: usize) {

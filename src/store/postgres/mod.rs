@@ -7,9 +7,11 @@ mod commit;
 mod delivery;
 mod directory;
 mod feed;
+mod notes;
 mod outbox;
 mod sessions;
 mod slack;
+mod slack_inbox;
 
 use super::rows::{self, DELIVERY_COLUMNS};
 use super::*;

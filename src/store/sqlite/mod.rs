@@ -6,10 +6,12 @@ mod commit;
 mod delivery;
 mod directory;
 mod feed;
+mod notes;
 mod outbox;
 mod reads;
 mod sessions;
 mod slack;
+mod slack_inbox;
 mod wal;
 mod writer;
 

@@ -63,6 +63,9 @@ pub(super) async fn call(
     body: Bytes,
 ) -> Response {
     let (args, is_json) = arguments(&headers, uri.query(), &body);
+    if let Some(delay) = delay(&shared, &method) {
+        tokio::time::sleep(delay).await;
+    }
     let authorization = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -93,6 +96,14 @@ pub(super) async fn call(
             .insert("retry-after", secs.to_string().parse().expect("a header"));
     }
     response
+}
+
+/// How late this call of `method` is to be answered, if a delay is scripted for it.
+fn delay(shared: &Shared, method: &str) -> Option<std::time::Duration> {
+    let mut delays = shared.delays.lock().unwrap();
+    let i = delays.iter().position(|(m, n, _)| m == method && *n > 0)?;
+    delays[i].1 -= 1;
+    Some(delays[i].2)
 }
 
 /// What Slack would answer: a scripted failure first, then the token check, then the method.
