@@ -24,6 +24,15 @@ pub fn router() -> Router<AppState> {
         .route("/conversations/{id}/messages", post(message))
 }
 
+/// A conversation in a list: its summary and its newest message (for previews), if any.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListItem {
+    #[serde(flatten)]
+    summary: ConversationView,
+    last_message: Option<crate::chat::TranscriptMessage>,
+}
+
 async fn list(
     State(s): State<AppState>,
     TeamAuth(t): TeamAuth,
@@ -40,16 +49,20 @@ async fn list(
         .conversations(t.seq, q.status.as_deref(), page)
         .await?;
     let list = List::new(rows, page.limit, |c| c.conversation.seq);
-    let data: Vec<ConversationView> = list
+    let data: Vec<ListItem> = list
         .data
         .iter()
-        .map(|c| {
-            ConversationView::new(
+        .map(|c| ListItem {
+            summary: ConversationView::new(
                 &c.conversation,
                 &c.visitor_id,
                 &c.visitor_name,
                 &c.channel_name,
-            )
+            ),
+            last_message: c
+                .last_message
+                .as_ref()
+                .map(|m| crate::chat::TranscriptMessage::new(&c.conversation.id, m)),
         })
         .collect();
     Ok(json(

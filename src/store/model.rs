@@ -114,6 +114,10 @@ pub struct ConversationSummary {
     pub visitor_id: String,
     pub visitor_name: String,
     pub channel_name: String,
+    /// The newest message's position, if any.
+    pub last_message_seq: Option<i64>,
+    /// The newest message, for previews in lists.
+    pub last_message: Option<MessageRecord>,
 }
 
 #[derive(Clone, Debug)]

@@ -104,6 +104,8 @@ pub fn conversation_summary(r: &impl Columns) -> Result<ConversationSummary> {
         visitor_id: r.text("visitor_id"),
         visitor_name: r.text("visitor_name"),
         channel_name: r.text("channel_name"),
+        last_message_seq: r.opt_int("last_message_seq"),
+        last_message: None,
     })
 }
 

@@ -87,14 +87,32 @@ macro_rules! reads_on {
 
         pub async fn conversations(pool: &Pool, team_seq: i64, status: Option<&str>, page: Page) -> Result<Vec<ConversationSummary>> {
             let rows = sqlx::query(
-                "SELECT c.*, v.id AS visitor_id, v.name AS visitor_name, v.channel_name
+                "SELECT c.*, v.id AS visitor_id, v.name AS visitor_name, v.channel_name,
+                        (SELECT m.seq FROM messages m WHERE m.conversation_seq = c.seq ORDER BY m.seq DESC LIMIT 1) AS last_message_seq
                  FROM conversations c JOIN visitors v ON v.seq = c.visitor_seq
                  WHERE c.team_seq = $1 AND c.seq < $2 AND (CAST($3 AS TEXT) IS NULL OR c.status = $3)
                  ORDER BY c.seq DESC LIMIT $4",
             )
             .bind(team_seq).bind(page.before.unwrap_or(i64::MAX)).bind(status).bind(page.limit as i64)
             .fetch_all(pool).await?;
-            rows.iter().map(rows::conversation_summary).collect()
+            let mut list: Vec<ConversationSummary> = rows.iter().map(rows::conversation_summary).collect::<Result<_>>()?;
+            // Each conversation's newest message, for the lists' previews: one read for the page.
+            let seqs: Vec<i64> = rows.iter().filter_map(|r| rows::Columns::opt_int(r, "last_message_seq")).collect();
+            if !seqs.is_empty() {
+                let mut q = sqlx::QueryBuilder::new("SELECT * FROM messages WHERE seq IN (");
+                let mut sep = q.separated(", ");
+                for seq in &seqs {
+                    sep.push_bind(*seq);
+                }
+                sep.push_unseparated(")");
+                let last = q.build().fetch_all(pool).await?;
+                for m in last.iter().map(rows::message) {
+                    if let Some(c) = list.iter_mut().find(|c| c.last_message_seq == Some(m.seq)) {
+                        c.last_message = Some(m);
+                    }
+                }
+            }
+            Ok(list)
         }
 
         pub async fn messages_after(pool: &Pool, conversation_seq: i64, after_seq: i64) -> Result<Vec<MessageRecord>> {

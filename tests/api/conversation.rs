@@ -14,6 +14,7 @@ on_every_store!(
     six_events_in_order_with_growing_transcript,
     join_on_a_waiting_conversation_fires_open,
     visitor_writing_after_end_starts_a_new_conversation,
+    lists_show_each_conversations_newest_message,
 );
 
 const AGENT: &str = "U0AGENT01";
@@ -158,4 +159,29 @@ fn assert_same_channel(events: &[Value], v: &VisitorSession) {
         assert_eq!(e["channelName"], v.channel_name.as_str(), "{e}");
         assert_eq!(e["visitorId"], v.visitor_id.as_str(), "{e}");
     }
+}
+
+async fn lists_show_each_conversations_newest_message(store: TestStore) {
+    let (app, _receiver, _secret) = setup(store).await;
+    let quiet = app.visitor_start(named("Quiet"), None).await;
+    let jen = app.visitor_start(named("Jen"), Some("hello")).await;
+    app.agent_message(&jen.conversation_id, AGENT, "hi Jen")
+        .await;
+    let listed = app.list("/conversations").await;
+    let of = |id: &str| listed.iter().find(|c| c["id"] == id).cloned().unwrap();
+    assert_eq!(of(&quiet.conversation_id)["lastMessage"], Value::Null);
+    let last = &of(&jen.conversation_id)["lastMessage"];
+    assert_eq!(
+        (&last["text"], &last["from"], &last["userName"]),
+        (
+            &Value::from("hi Jen"),
+            &Value::from("agent"),
+            &Value::from("Roy")
+        ),
+        "{last}"
+    );
+    assert_eq!(
+        last["conversationId"],
+        Value::from(jen.conversation_id.as_str())
+    );
 }

@@ -91,6 +91,11 @@
   function upsert(c, fresh) {
     var known = byId[c.id] || {};
     for (var k in c) known[k] = c[k];
+    var last = c.lastMessage;
+    if (last) {
+      known.preview = (last.from === 'agent' ? last.userName + ': ' : '') + last.text;
+      if (!known.touched || last.createdAt > known.touched) known.touched = last.createdAt;
+    }
     if (fresh) known.touched = new Date().toISOString();
     byId[c.id] = known;
     return known;
