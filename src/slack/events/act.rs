@@ -76,7 +76,11 @@ impl Actor {
             .await;
         match done {
             Ok(_) => Ok(()),
-            Err(ChatError::Ended) => skip(e, "the visitor's conversation has ended"),
+            Err(ChatError::Ended) => {
+                tracing::info!(event = %e.event_id, agent,
+                    "written in Slack after the conversation ended: the visitor does not get it");
+                Ok(())
+            }
             Err(ChatError::NotFound(what)) => skip(e, what),
             Err(ChatError::Invalid(why)) => Err(Failure::Drop(why)),
             Err(other) => Err(Failure::Retry {
