@@ -85,7 +85,8 @@
     this.composer = el('form', { class: 'thread-compose', onsubmit: function (e) { e.preventDefault(); self.reply(); } }, [this.input, this.send]);
     this.identity = el('dl', { class: 'identity', 'data-test': 'identity' });
     this.root.appendChild(el('div', { class: 'thread-main' }, [this.header, this.log, this.composer]));
-    this.root.appendChild(el('aside', { class: 'thread-side', 'aria-label': 'Visitor' }, [el('h3', { text: 'Visitor' }), this.identity, el('h3', { text: 'Agent' }), this.agentBox = el('p', { class: 'muted', 'data-test': 'thread-agent' })]));
+    var closeSide = el('button', { class: 'button button-secondary button-small thread-side-close', type: 'button', text: 'Close', onclick: function () { self.root.classList.remove('show-side'); } });
+    this.root.appendChild(el('aside', { class: 'thread-side', 'aria-label': 'Visitor' }, [closeSide, el('h3', { text: 'Visitor' }), this.identity, el('h3', { text: 'Agent' }), this.agentBox = el('p', { class: 'muted', 'data-test': 'thread-agent' })]));
     (c.messages || []).forEach(function (m) {
       self.message(m);
     });
