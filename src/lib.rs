@@ -9,7 +9,7 @@
 //! | [`chat`] | the commands (start, message, join, end, email): validate, apply the rules, persist in one transaction; per-visitor state with the pre-rendered transcript |
 //! | [`delivery`] | the workers: claim, sign, guard destinations, send, record, retry |
 //! | [`api`] | axum routers, auth, problem+json errors, idempotency, the live stream (SSE), OpenAPI |
-//! | [`slack`] | the Slack bridge: app manifest, Web API client (configurable base URL), connecting a workspace, request signatures |
+//! | [`slack`] | the Slack bridge: app manifest, Web API client (configurable base URL), connecting a workspace, request signatures, Palaver → Slack through the outbox, Slack → Palaver through the Events API and a durable inbox |
 //! | [`web`] | what browsers open: the widget script websites embed (`/widget.js`), the start and demo pages; embedded, templates compiled in |
 //! | [`metrics`] | process counters for `/metrics` |
 //! | [`config`] | flags and environment, validated at start |
