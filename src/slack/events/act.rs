@@ -78,7 +78,7 @@ impl Actor {
             Ok(_) => Ok(()),
             Err(ChatError::Ended) => {
                 tracing::info!(event = %e.event_id, agent,
-                    "written in Slack after the conversation ended: the visitor does not get it");
+                    "acted on in Slack after the conversation ended: nothing reaches the visitor");
                 Ok(())
             }
             Err(ChatError::NotFound(what)) => skip(e, what),
