@@ -87,8 +87,19 @@
     this.root.appendChild(el('div', { class: 'thread-main' }, [this.header, this.log, this.composer]));
     var closeSide = el('button', { class: 'button button-secondary button-small thread-side-close', type: 'button', text: 'Close', onclick: function () { self.root.classList.remove('show-side'); } });
     this.root.appendChild(el('aside', { class: 'thread-side', 'aria-label': 'Visitor' }, [closeSide, el('h3', { text: 'Visitor' }), this.identity, el('h3', { text: 'Agent' }), this.agentBox = el('p', { class: 'muted', 'data-test': 'thread-agent' })]));
-    (c.messages || []).forEach(function (m) {
-      self.message(m);
+    // The transcript with the agents' private notes (thread replies in Slack) in time order.
+    var items = (c.messages || []).map(function (m) {
+      return { at: m.createdAt, message: m };
+    });
+    (c.notes || []).forEach(function (n) {
+      items.push({ at: n.createdAt, note: n });
+    });
+    items.sort(function (a, b) {
+      return a.at < b.at ? -1 : a.at > b.at ? 1 : 0;
+    });
+    items.forEach(function (item) {
+      if (item.message) self.message(item.message);
+      else self.note(item.note);
     });
     this.drawIdentity(c.identity || {});
     this.drawState();
@@ -129,6 +140,16 @@
       ])
     );
     if (near || from === 'agent') this.log.scrollTop = this.log.scrollHeight;
+  };
+
+  // A note between agents: never shown to the visitor nor sent in webhooks.
+  Thread.prototype.note = function (n) {
+    this.log.appendChild(
+      el('div', { class: 'note', 'data-test': 'note' }, [
+        el('div', { class: 'msg-meta' }, [el('strong', { text: 'Private note' }), ' · ' + n.userName + ' ', el('time', { datetime: n.createdAt, text: C.when(n.createdAt) })]),
+        el('div', { class: 'msg-text' }, [C.richText(n.text)]),
+      ])
+    );
   };
 
   Thread.prototype.notice = function (text) {
