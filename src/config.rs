@@ -134,6 +134,13 @@ pub struct ServeArgs {
     /// How long a console session lives unused before it ends (sign in again).
     #[arg(long, env = "PALAVER_SESSION_IDLE", default_value = "12h", value_parser = parse_duration)]
     pub session_idle: Duration,
+    /// Visitor API requests per minute per client address (IPv6: per /64); 0 turns it off.
+    #[arg(long, env = "PALAVER_VISITOR_RATE_LIMIT", default_value_t = 120)]
+    pub visitor_rate_limit: u32,
+    /// Visitor API requests per minute per site (team); 0 turns it off. Default: 100 times
+    /// `--visitor-rate-limit`.
+    #[arg(long, env = "PALAVER_VISITOR_SITE_RATE_LIMIT")]
+    pub visitor_site_rate_limit: Option<u32>,
     /// The Slack Web API's base URL (a stand-in's for tests).
     #[arg(long, env = "PALAVER_SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
     pub slack_api_url: String,
@@ -148,6 +155,14 @@ impl ServeArgs {
             api_url: self.slack_api_url.clone(),
             timeout: self.delivery_timeout,
         })
+    }
+
+    /// The visitor API's limits: per address, and per site (100 times that unless set).
+    pub fn visitor_limits(&self) -> (u32, u32) {
+        let per_site = self
+            .visitor_site_rate_limit
+            .unwrap_or_else(|| self.visitor_rate_limit.saturating_mul(100));
+        (self.visitor_rate_limit, per_site)
     }
 
     /// How to deliver; fails when `--ca-certs` cannot be read or holds no certificate.
@@ -252,6 +267,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("--slack-api-url"), "{err}");
+    }
+
+    #[test]
+    fn the_site_limit_follows_the_address_limit_unless_set() {
+        assert_eq!(serve(&[]).visitor_limits(), (120, 12_000));
+        assert_eq!(
+            serve(&["--visitor-rate-limit", "5"]).visitor_limits(),
+            (5, 500)
+        );
+        let off = ["--visitor-rate-limit", "0"];
+        assert_eq!(serve(&off).visitor_limits(), (0, 0));
+        let both = [&off[..], &["--visitor-site-rate-limit", "7"]].concat();
+        assert_eq!(serve(&both).visitor_limits(), (0, 7));
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub async fn serve(
         store: store.clone(),
         allow_private: args.allow_private_destinations,
         trusted_proxies: Arc::new(args.trusted_proxies.clone()),
+        visitor_limits: {
+            let (per_address, per_site) = args.visitor_limits();
+            api::rate_limit::VisitorLimits::new(per_address, per_site)
+        },
         auth: Arc::default(),
         session_idle: args.session_idle,
         slack,

@@ -133,7 +133,7 @@ impl FromRequestParts<AppState> for AdminAuth {
 }
 
 /// A site (the team behind a widget), by `X-Site-Key`, called from a page of an allowed origin
-/// (see [`super::origin`]).
+/// (see [`super::origin`]); the request counts against the site's rate limit.
 pub struct SiteAuth(pub Arc<Team>);
 
 impl FromRequestParts<AppState> for SiteAuth {
@@ -161,12 +161,14 @@ impl FromRequestParts<AppState> for SiteAuth {
             }
         };
         origin::check(parts, &team)?;
+        state.visitor_limits.site(team.seq)?;
         Ok(SiteAuth(team))
     }
 }
 
 /// A visitor, by `Authorization: Bearer <visitorToken>` (and the site key, when sent, must
-/// match), called from a page of an origin their team allows (see [`super::origin`]).
+/// match), called from a page of an origin their team allows (see [`super::origin`]); the request
+/// counts against their site's rate limit (once, with or without the site key).
 pub struct VisitorAuth(pub Arc<VisitorRecord>);
 
 impl FromRequestParts<AppState> for VisitorAuth {
@@ -204,6 +206,7 @@ impl FromRequestParts<AppState> for VisitorAuth {
             }
         } else {
             origin::check_team(parts, state, visitor.team_seq).await?;
+            state.visitor_limits.site(visitor.team_seq)?;
         }
         Ok(VisitorAuth(visitor))
     }

@@ -27,10 +27,12 @@ fn too_large() -> ApiError {
     )
 }
 
-/// Answers 413 to a request whose `Content-Length` is over [`MAX_BODY`], having first read its
-/// body (up to 4 MiB): answering at once and closing would leave the client's unsent bytes
-/// unread, and the kernel would then reset the connection, so that the client, still sending,
-/// would see a reset instead of the answer. Beyond 4 MiB the answer closes the connection.
+/// Answers 413 to a request whose body is over [`MAX_BODY`], having first read its body (up to
+/// 4 MiB): answering at once and closing would leave the client's unsent bytes unread, and the
+/// kernel would then reset the connection, so that the client, still sending, would see a reset
+/// instead of the answer. Beyond 4 MiB the answer closes the connection. A `Content-Length` over
+/// the limit is refused before anything is read; a body without one (chunked) is read here, at
+/// most [`MAX_BODY`] bytes of it kept, and handed on whole when it fits.
 pub async fn refuse_large(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
@@ -43,15 +45,60 @@ pub async fn refuse_large(req: Request, next: Next) -> Response {
             while let Some(Ok(_)) = data.next().await {}
             too_large().into_response()
         }
-        Some(n) if n > MAX_BODY as u64 => {
-            let mut answer = too_large().into_response();
-            answer
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            answer
+        Some(n) if n > MAX_BODY as u64 => closing(too_large().into_response()),
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            let (parts, body) = req.into_parts();
+            match read_capped(body).await {
+                Ok(bytes) => next.run(Request::from_parts(parts, bytes.into())).await,
+                Err(Unread::Drained) => too_large().into_response(),
+                Err(Unread::Left) => closing(too_large().into_response()),
+                Err(Unread::Broken) => {
+                    ApiError::bad_request("could not read the body").into_response()
+                }
+            }
         }
         _ => next.run(req).await,
     }
+}
+
+/// Why a body without a length was not handed on.
+enum Unread {
+    /// Over [`MAX_BODY`], read to its end.
+    Drained,
+    /// Over [`MAX_BODY`], and more than [`DRAIN_MAX`] sent: the rest is left unread.
+    Left,
+    /// The client broke off or sent malformed chunks.
+    Broken,
+}
+
+/// The body if it has at most [`MAX_BODY`] bytes; otherwise reads on (keeping nothing) to its
+/// end or to [`DRAIN_MAX`] bytes, whichever comes first.
+async fn read_capped(body: axum::body::Body) -> Result<Bytes, Unread> {
+    let mut data = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen: u64 = 0;
+    while let Some(chunk) = data.next().await {
+        let chunk = chunk.map_err(|_| Unread::Broken)?;
+        seen += chunk.len() as u64;
+        if seen > DRAIN_MAX {
+            return Err(Unread::Left);
+        }
+        if seen <= MAX_BODY as u64 {
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_BODY as u64 {
+        return Err(Unread::Drained);
+    }
+    Ok(kept.into())
+}
+
+/// The answer, telling the client that the connection ends with it.
+fn closing(mut answer: Response) -> Response {
+    answer
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    answer
 }
 
 /// A JSON body, parsed; an empty body reads as `{}`. Keeps what idempotency needs.

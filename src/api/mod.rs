@@ -13,6 +13,7 @@ mod idempotency;
 mod live;
 mod openapi;
 mod origin;
+pub mod rate_limit;
 pub mod session_auth;
 mod slack;
 mod slack_deliveries;
@@ -59,6 +60,8 @@ pub struct Shared {
     pub allow_private: bool,
     /// Proxies whose `X-Forwarded-For` is believed for the visitor's address.
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// The visitor API's rate limits, per client address and per site.
+    pub visitor_limits: rate_limit::VisitorLimits,
     /// Who keys and tokens belong to, remembered for a minute.
     pub auth: Arc<auth::AuthCache>,
     /// How long an unused console session lives.
@@ -85,7 +88,7 @@ pub fn app(state: AppState) -> Router {
             idempotency::layer,
         ));
     let v1 = team_api
-        .nest("/visitor", visitor::router())
+        .nest("/visitor", visitor::router(state.clone()))
         .merge(openapi::router());
     Router::new()
         .nest("/api/v1", v1)

@@ -21,7 +21,9 @@ use tower_http::cors::{Any, CorsLayer};
 /// How long browsers may reuse a preflight's answer (Chromium keeps at most 2 hours).
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(2 * 3600);
 
-pub fn router() -> Router<AppState> {
+/// The visitor routes; each request counts against its address's rate limit first (CORS
+/// preflights, answered by the CORS layer, do not), then its site's once the site is known.
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/widget", get(super::team_widget::public))
         .route("/conversations", post(start))
@@ -29,6 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/conversations/{id}/messages", post(message))
         .route("/conversations/{id}/email", put(email))
         .route("/conversations/{id}/events", get(super::live::events))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            super::rate_limit::per_address,
+        ))
         .layer(cors())
 }
 

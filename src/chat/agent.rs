@@ -93,9 +93,7 @@ impl Chat {
         text: &str,
         idem: Option<&Idempotency>,
     ) -> Result<Answer<AgentMessageOut>, ChatError> {
-        if text.trim().is_empty() {
-            return Err(ChatError::Invalid("`text` must not be empty".into()));
-        }
+        super::visitor::check_text("text", text)?;
         let visitor_seq = self.owner(team_seq, conversation_id).await?;
         let agent = self.agent_ref(team_seq, agent_id).await?;
         let ends = text == ".end";

@@ -3,6 +3,7 @@
 
 mod agent;
 pub mod cache;
+mod identity;
 mod plan;
 mod slack;
 mod state;
@@ -10,11 +11,11 @@ pub mod views;
 mod visitor;
 
 pub use agent::AgentMessageOut;
+pub use identity::{IdentityInput, StartInput};
 pub use plan::Planner;
 pub use slack::FromSlack;
 pub use state::{VisitorState, view as message_view};
 pub use views::*;
-pub use visitor::{IdentityInput, StartInput};
 
 use crate::domain::{Millis, TransitionError};
 use crate::store::{Commit, ConflictKind, Step, Store, StoreError, StoredAnswer};

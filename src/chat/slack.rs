@@ -29,10 +29,8 @@ impl Chat {
         act: FromSlack<'_>,
         event_id: &str,
     ) -> Result<Answer<ConversationView>, ChatError> {
-        if let FromSlack::Wrote { text, .. } = act
-            && text.trim().is_empty()
-        {
-            return Err(ChatError::Invalid("an empty message".into()));
+        if let FromSlack::Wrote { text, .. } = act {
+            super::visitor::check_text("text", text)?;
         }
         let agent = self.agent_ref(team_seq, agent_id).await?;
         let idem = Idempotency {

@@ -1,58 +1,15 @@
 //! The visitor's commands: start (or resume) a conversation, write, give an email.
 
 use super::fired;
+use super::identity::{StartInput, merge};
 use super::state::VisitorState;
 use super::*;
 use crate::domain::naming::{base_channel_name, channel_candidate, visitor_name};
+use crate::domain::text::check_message;
 use crate::domain::{
     Command, EventName, Identity, Transition, email, hash_secret, new_secret, new_visitor_id,
 };
 use crate::store::VisitorRecord;
-use serde::Deserialize;
-
-/// The identity a widget may send; the server adds `userAgent` and `ip`.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default, deny_unknown_fields)]
-pub struct IdentityInput {
-    pub name: String,
-    pub phone: String,
-    pub email: String,
-    pub picture: String,
-    pub title: String,
-    pub location: String,
-    pub languages: String,
-}
-
-/// Everything `POST /visitor/conversations` brings.
-pub struct StartInput {
-    pub identity: IdentityInput,
-    /// A returning visitor's token.
-    pub token: Option<String>,
-    pub message: Option<String>,
-    /// From the request: the `User-Agent` header and the client address.
-    pub user_agent: String,
-    pub ip: String,
-}
-
-/// Applies what the widget sent onto the stored identity: given values win, empty ones keep.
-fn merge(identity: &mut Identity, input: &IdentityInput, user_agent: &str, ip: &str) {
-    let pairs = [
-        (&mut identity.name, &input.name),
-        (&mut identity.phone, &input.phone),
-        (&mut identity.email, &input.email),
-        (&mut identity.picture, &input.picture),
-        (&mut identity.title, &input.title),
-        (&mut identity.location, &input.location),
-        (&mut identity.languages, &input.languages),
-        (&mut identity.user_agent, &user_agent.to_string()),
-        (&mut identity.ip, &ip.to_string()),
-    ];
-    for (stored, given) in pairs {
-        if !given.is_empty() {
-            stored.clone_from(given);
-        }
-    }
-}
 
 fn start_view(state: &VisitorState, token: &str) -> StartView {
     let c = &state
@@ -92,11 +49,9 @@ fn visitor_writes(p: &mut Planner, text: &str) -> Result<MessageRecord, ChatErro
 
 use crate::store::MessageRecord;
 
-fn check_text(text: &str) -> Result<(), ChatError> {
-    if text.trim().is_empty() {
-        return Err(ChatError::Invalid("`text` must not be empty".into()));
-    }
-    Ok(())
+/// Refuses a message's text that breaks [`check_message`]; `field` names it in the request.
+pub(super) fn check_text(field: &str, text: &str) -> Result<(), ChatError> {
+    check_message(field, text).map_err(ChatError::Invalid)
 }
 
 impl Chat {
@@ -107,8 +62,9 @@ impl Chat {
         input: StartInput,
         idem: Option<&Idempotency>,
     ) -> Result<Answer<StartView>, ChatError> {
+        input.identity.check()?;
         if let Some(m) = &input.message {
-            check_text(m)?;
+            check_text("message", m)?;
         }
         let Some(token) = input.token.clone() else {
             return self.start_new_visitor(team_seq, input, idem).await;
@@ -238,7 +194,7 @@ impl Chat {
         text: &str,
         idem: Option<&Idempotency>,
     ) -> Result<Answer<MessageOut>, ChatError> {
-        check_text(text)?;
+        check_text("text", text)?;
         self.check_owner(visitor, conversation_id).await?;
         self.run(visitor.team_seq, visitor.seq, idem, |p| {
             let m = visitor_writes(p, text)?;

@@ -38,6 +38,8 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_SHUTDOWN_GRACE",
     "PALAVER_SESSION_IDLE",
     "PALAVER_SLACK_API_URL",
+    "PALAVER_VISITOR_RATE_LIMIT",
+    "PALAVER_VISITOR_SITE_RATE_LIMIT",
 ];
 
 /// Everything needed to start (and restart) one server the same way.
@@ -166,6 +168,8 @@ impl TestApp {
         }
         cmd.env("PALAVER_API_KEY", &self.api_key)
             .env("PALAVER_RETRY_SCHEDULE", &self.config.retry_schedule)
+            // Tests make many visitor calls from 127.0.0.1; the abuse tests turn the limit on.
+            .env("PALAVER_VISITOR_RATE_LIMIT", "0")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

@@ -21,6 +21,9 @@ mod sse;
 mod stores;
 mod teams;
 
+mod abuse_body;
+mod abuse_input;
+mod abuse_limits;
 mod agents_page;
 mod auth;
 mod batching;
