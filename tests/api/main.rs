@@ -24,6 +24,7 @@ mod teams;
 mod abuse_body;
 mod abuse_input;
 mod abuse_limits;
+mod abuse_widget;
 mod agents_page;
 mod auth;
 mod batching;

@@ -100,7 +100,8 @@ function boot() {
       },
       function (err) {
         if (!err.retry) return void console.warn('Palaver: the chat is not available here: ' + err.detail);
-        setTimeout(load, Math.min(60000, 1000 * Math.pow(2, attempt++)));
+        var backoff = Math.min(60000, 1000 * Math.pow(2, attempt++));
+        setTimeout(load, err.retryAfter > 0 ? err.retryAfter * 1000 : backoff);
       }
     );
   };

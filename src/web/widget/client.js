@@ -66,6 +66,7 @@ function Stream(client, conversationId, on) {
   this.stopped = false;
   this.abort = null;
   this.timer = null;
+  this.wait = 0;
 }
 
 // A stream silent this long is dead (the server comments every 15 s).
@@ -95,6 +96,8 @@ Stream.prototype.start = function () {
         self.on.fatal(res.status);
         return;
       }
+      // Rate limited: come back when the server says, not sooner.
+      if (res.status === 429) self.wait = parseInt(res.headers.get('Retry-After') || '', 10) * 1000 || 0;
       if (!res.ok || !res.body) throw new Error('stream refused: ' + res.status);
       self.on.connected(true);
       return self.read(res.body.getReader(), alive);
@@ -153,16 +156,19 @@ Stream.prototype.dispatch = function (ev) {
   this.on.event(ev.name, data);
 };
 
-// Reconnects after 1, 2, 4 … 30 s, with jitter so that a server restart is not stampeded.
+// Reconnects after 1, 2, 4 … 30 s, with jitter so that a server restart is not stampeded; after
+// a 429, once its Retry-After has passed.
 Stream.prototype.later = function () {
   var self = this;
   self.on.connected(false);
-  var delay = Math.min(30000, 1000 * Math.pow(2, self.failures));
+  var delay = Math.min(30000, 1000 * Math.pow(2, self.failures)) * (0.75 + Math.random() * 0.5);
+  delay = Math.max(delay, self.wait);
+  self.wait = 0;
   self.failures = Math.min(self.failures + 1, 6);
   clearTimeout(self.timer);
   self.timer = setTimeout(function () {
     self.start();
-  }, delay * (0.75 + Math.random() * 0.5));
+  }, delay);
 };
 
 // Now, without waiting for the back-off (the browser says the network is back).

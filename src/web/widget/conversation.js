@@ -83,18 +83,40 @@ Widget.prototype.send = function (text) {
   return true;
 };
 
-// What the page tells about the visitor, with what they typed or `identify` gave.
+// What the page tells about the visitor, with what they typed or `identify` gave, made to fit
+// the server's rules (README, "Abuse limits") so that no page gets the start refused: long values
+// cut, a long URL without its query and fragment, a URL that is not http(s) or a phone that is
+// not one left out.
 Widget.prototype.identity = function () {
   var id = this.memory.data.identity;
   var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
+  var phone = clip(id.phone, 50).trim();
+  if (!/^[0-9 +\-().]*$/.test(phone) || (phone.match(/[0-9]/g) || []).length < 3) phone = '';
   return {
-    name: (id.name || '').trim(),
-    phone: (id.phone || '').trim(),
-    location: window.location.href,
-    title: document.title || '',
-    languages: langs.filter(Boolean).join(','),
+    name: clip(id.name, 200).trim(),
+    phone: phone,
+    location: pageUrl(),
+    title: clip(document.title, 500),
+    languages: langs.filter(Boolean).reduce(function (all, l) {
+      var next = all ? all + ',' + l : l;
+      return next.length <= 200 ? next : all;
+    }, ''),
   };
 };
+
+// At most `n` characters (code points, as the server counts) of `s`, control characters as spaces.
+function clip(s, n) {
+  return Array.from(String(s || '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')).slice(0, n).join('');
+}
+
+// The page's URL in at most 2,048 characters, or '' when it is not http(s).
+function pageUrl() {
+  var l = window.location;
+  if (!/^https?:$/.test(l.protocol)) return '';
+  var candidates = [l.href, l.origin + l.pathname, l.origin + '/'];
+  for (var i = 0; i < candidates.length; i++) if (Array.from(candidates[i]).length <= 2048) return candidates[i];
+  return '';
+}
 
 // Sends the outbox's first call; on success the next. `now` skips a pending back-off.
 Widget.prototype.pump = function (now) {
