@@ -74,7 +74,7 @@
       ]),
     ]);
     this.log = el('div', { class: 'thread-log', role: 'log', 'aria-label': 'Transcript', 'data-test': 'transcript', tabindex: '0' });
-    this.input = el('textarea', { rows: '2', 'aria-label': 'Reply to the visitor', 'data-test': 'reply', placeholder: 'Write a reply… (Enter sends, Shift+Enter new line, .end ends the conversation)' });
+    this.input = el('textarea', { rows: '2', maxlength: '10000', 'aria-label': 'Reply to the visitor', 'data-test': 'reply', placeholder: 'Write a reply… (Enter sends, Shift+Enter new line, .end ends the conversation)' });
     this.input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
