@@ -58,6 +58,7 @@ mod tests {
         ("get", "/slack"),
         ("patch", "/slack"),
         ("delete", "/slack"),
+        ("get", "/slack/manifest"),
         ("get", "/slack/deliveries"),
         ("get", "/slack/deliveries/{deliveryId}"),
         ("post", "/slack/deliveries/{deliveryId}/redeliver"),

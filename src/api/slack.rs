@@ -2,28 +2,33 @@
 //! checked at once with Slack's `auth.test`), `GET` shows it without its secrets, `PATCH`
 //! changes its settings, `DELETE` disconnects. Connecting makes (or enables again) the team's
 //! Slack endpoint, whose deliveries are the bridge's posts; disconnecting disables it.
+//! `GET /slack/manifest?url=` answers the Slack app manifest for a server's public URL, as
+//! `palaver slack manifest` prints it (the console's Integration page shows it).
 
 use super::auth::AdminAuth;
 use super::extract::Body;
 use super::{ApiError, ApiResult, AppState, json};
 use crate::slack::connect::{self, Connect, ConnectError};
+use crate::slack::manifest;
 use crate::slack::outbound;
 use crate::store::SlackConnection;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::put;
+use axum::routing::{get, put};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/slack",
-        put(connect_workspace)
-            .get(get_one)
-            .patch(update)
-            .delete(disconnect),
-    )
+    Router::new()
+        .route(
+            "/slack",
+            put(connect_workspace)
+                .get(get_one)
+                .patch(update)
+                .delete(disconnect),
+        )
+        .route("/slack/manifest", get(app_manifest))
 }
 
 #[derive(Deserialize)]
@@ -161,4 +166,51 @@ async fn disconnect(State(s): State<AppState>, AdminAuth(t): AdminAuth) -> ApiRe
     } else {
         Err(not_connected())
     }
+}
+
+#[derive(Deserialize)]
+struct ManifestQuery {
+    url: Option<String>,
+    name: Option<String>,
+}
+
+/// The manifest in both of the forms Slack takes, and the request URL it gives Slack.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManifestView {
+    request_url: String,
+    manifest: serde_json::Value,
+    yaml: String,
+}
+
+/// Slack's limit on an app's name.
+const MAX_APP_NAME: usize = 35;
+
+async fn app_manifest(
+    AdminAuth(_): AdminAuth,
+    Query(q): Query<ManifestQuery>,
+) -> ApiResult<Response> {
+    let url = q.url.unwrap_or_default();
+    if url.trim().is_empty() {
+        return Err(ApiError::unprocessable(
+            "`url` is missing: give the server's public URL, like https://chat.example.com",
+        ));
+    }
+    let name = q.name.as_deref().map(str::trim).unwrap_or("Palaver");
+    let length = name.chars().count();
+    if length == 0 || length > MAX_APP_NAME || name.chars().any(char::is_control) {
+        return Err(ApiError::unprocessable(format!(
+            "`name` must be 1 to {MAX_APP_NAME} characters (Slack's limit for an app's name)"
+        )));
+    }
+    // The CLI's wording names its flag; here the parameter is `url`.
+    let request_url = manifest::events_url(&url)
+        .map_err(|e| ApiError::unprocessable(e.replacen("--url", "`url`", 1)))?;
+    let m = manifest::manifest(&url, name).map_err(ApiError::unprocessable)?;
+    let view = ManifestView {
+        request_url,
+        yaml: manifest::to_yaml(&m),
+        manifest: m,
+    };
+    Ok(json(StatusCode::OK, &view))
 }

@@ -181,6 +181,26 @@ pub fn console(name: &str) -> Option<&'static Asset> {
                 js,
                 include_str!("admin/integration-delivery.js"),
             ),
+            file(
+                "integration-slack.css",
+                css,
+                include_str!("admin/integration-slack.css"),
+            ),
+            file(
+                "integration-slack.js",
+                js,
+                include_str!("admin/integration-slack.js"),
+            ),
+            file(
+                "integration-slack-setup.js",
+                js,
+                include_str!("admin/integration-slack-setup.js"),
+            ),
+            file(
+                "integration-slack-log.js",
+                js,
+                include_str!("admin/integration-slack-log.js"),
+            ),
             file("agents.js", js, include_str!("admin/agents.js")),
             file("agent_form.js", js, include_str!("admin/agent_form.js")),
             file("agents.css", css, include_str!("admin/agents.css")),

@@ -2,6 +2,8 @@
 //! them; `/admin/integration/webhooks/{id}` is one webhook (settings, signing secret, health,
 //! test event, delivery log, recovery); `…/deliveries/{deliveryId}` is one delivery (payload,
 //! every attempt, redelivery). Each is a frame; its script acts through the JSON API.
+//! Slack: the list page's Slack card connects a workspace; `/admin/integration/slack` is the
+//! Slack bridge's delivery log and `…/slack/deliveries/{deliveryId}` one of its deliveries.
 
 use super::Web;
 use super::frame::{Frame, Section};
@@ -45,6 +47,19 @@ struct DeliveryPage {
     frame: Frame,
     id: String,
     url: String,
+    delivery_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/integration_slack.html")]
+struct SlackLogPage {
+    frame: Frame,
+}
+
+#[derive(Template)]
+#[template(path = "admin/integration_slack_delivery.html")]
+struct SlackDeliveryPage {
+    frame: Frame,
     delivery_id: String,
 }
 
@@ -103,6 +118,28 @@ pub async fn delivery(
         }),
         None => page_with(StatusCode::NOT_FOUND, &MissingPage { frame }),
     }
+}
+
+/// The Slack bridge's delivery log. Drawn whether or not Slack is connected: its script says
+/// what the API answers (never connected: how to connect).
+pub async fn slack(State(web): State<Arc<Web>>, signed: Signed) -> Response {
+    if !signed.is_admin() {
+        return away();
+    }
+    let frame = Frame::of(&web, &signed, Section::Integration).await;
+    page(&SlackLogPage { frame })
+}
+
+pub async fn slack_delivery(
+    State(web): State<Arc<Web>>,
+    signed: Signed,
+    Path(delivery_id): Path<String>,
+) -> Response {
+    if !signed.is_admin() {
+        return away();
+    }
+    let frame = Frame::of(&web, &signed, Section::Integration).await;
+    page(&SlackDeliveryPage { frame, delivery_id })
 }
 
 /// Agents have no business here: back to their conversations.

@@ -80,6 +80,11 @@ pub fn router(web: Web) -> Router {
             "/admin/integration/webhooks/{id}/deliveries/{delivery_id}",
             get(integration::delivery),
         )
+        .route("/admin/integration/slack", get(integration::slack))
+        .route(
+            "/admin/integration/slack/deliveries/{delivery_id}",
+            get(integration::slack_delivery),
+        )
         .route("/admin/agents", get(agents_page::show))
         .with_state(web)
 }

@@ -39,6 +39,8 @@ mod destinations;
 mod errors;
 mod idempotency;
 mod integration_page;
+mod integration_slack;
+mod integration_slack_calls;
 mod isolation;
 mod lifecycle;
 mod live;

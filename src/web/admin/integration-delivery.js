@@ -1,6 +1,8 @@
 // One delivery's page: what it is (event, channel, status, retries), every attempt with the
 // receiver's answer, the payload as sent (pretty-printed), "Redeliver", and "Recover failed
-// since…" starting at this delivery's time. Followed while it is pending.
+// since…" starting at this delivery's time. Followed while it is pending. A Slack delivery's
+// page (`data-kind="slack"`, its API path in `data-api-base`) shows each attempt's Web API
+// calls and Slack's error instead of a receiver's answer, and has no "Recover".
 (function () {
   'use strict';
   var C = window.Console;
@@ -10,8 +12,9 @@
   var page = document.querySelector('[data-delivery-page]');
   var webhookId = page.getAttribute('data-webhook-id');
   var deliveryId = page.getAttribute('data-delivery-id');
+  var slack = page.getAttribute('data-kind') === 'slack';
   var base = '/webhooks/' + encodeURIComponent(webhookId);
-  var path = base + '/deliveries/' + encodeURIComponent(deliveryId);
+  var path = (page.getAttribute('data-api-base') || base + '/deliveries') + '/' + encodeURIComponent(deliveryId);
   var q = function (sel) {
     return page.querySelector(sel);
   };
@@ -45,17 +48,25 @@
 
   function attempt(a) {
     var ok = !a.error;
+    var what = slack ? 'Web API calls of attempt ' : 'Answer body of attempt ';
+    var none = slack ? 'No Web API call was made.' : a.statusCode == null ? 'No answer came back.' : 'The answer had no body.';
     var answer = a.responseBody
-      ? el('pre', { class: 'answer', text: a.responseBody, tabindex: '0', 'aria-label': 'Answer body of attempt ' + a.n })
-      : el('p', { class: 'muted small', text: a.statusCode == null ? 'No answer came back.' : 'The answer had no body.' });
+      ? el('pre', { class: 'answer', text: a.responseBody, tabindex: '0', 'aria-label': what + a.n })
+      : el('p', { class: 'muted small', text: none });
+    var failing = slack ? I.slackError(a) : null;
+    var label = slack ? I.slackLabel(a) : I.codeLabel(a);
+    // Slack's error alone is the label already; its meaning follows.
+    var detail = failing ? (failing.error === label.textContent ? '' : failing.error) : a.error;
     return el('li', { class: 'attempt ' + (ok ? 'attempt-ok' : 'attempt-bad'), 'data-test': 'attempt-row' }, [
       el('div', { class: 'attempt-head' }, [
         el('strong', { text: 'Attempt ' + a.n }),
-        I.codeLabel(a),
+        label,
+        failing && failing.method ? el('code', { class: 'attempt-method', title: 'The Web API method that failed', text: failing.method, 'data-test': 'attempt-method' }) : null,
         el('span', { class: 'muted', text: I.duration(a.durationMs) }),
         el('span', { class: 'muted', title: I.fullTime(a.at), text: C.when(a.at) }),
       ]),
-      a.error ? el('p', { class: 'attempt-error', text: a.error }) : null,
+      detail ? el('p', { class: 'attempt-error', 'data-test': 'attempt-error', text: detail }) : null,
+      failing && a.error ? el('p', { class: 'hint attempt-hint', 'data-test': 'attempt-hint', text: I.slackHint(label.textContent) }) : null,
       answer,
     ]);
   }
@@ -101,7 +112,7 @@
     var note = q('[data-redeliver-note]');
     note.hidden = !pending;
     note.textContent = waiting
-      ? 'The last attempt failed; Palaver retries it ' + C.when(d.nextAttemptAt) + ' on its schedule. Fixed your server? Retry it now.'
+      ? 'The last attempt failed; Palaver retries it ' + C.when(d.nextAttemptAt) + ' on its schedule. ' + (slack ? 'Fixed the cause?' : 'Fixed your server?') + ' Retry it now.'
       : pending ? 'Palaver is sending this delivery; the page follows it.' : '';
     var body = q('[data-delivery-body]');
     body.textContent = '';
@@ -109,7 +120,7 @@
     q('[data-delivery-grid]').hidden = false;
     attempts(d);
     payload(d);
-    if (!recoverBound) {
+    if (!recoverBound && q('[data-recover-form]')) {
       recoverBound = true;
       I.recoverForm(q('[data-recover-form]'), webhookId, new Date(d.createdAt));
     }
@@ -136,11 +147,12 @@
         if (current) return null;
         var body = q('[data-delivery-body]');
         body.textContent = '';
-        var back = '/admin/integration/webhooks/' + encodeURIComponent(webhookId);
+        var back = page.getAttribute('data-back') || '/admin/integration/webhooks/' + encodeURIComponent(webhookId);
+        var gone = slack ? 'It may belong to another team, or the link is mistyped.' : 'It may belong to another webhook, or the webhook was deleted.';
         body.appendChild(el('div', { class: 'card empty', role: 'alert', 'data-test': 'not-found' }, [
           el('strong', { text: err.status === 404 ? 'This delivery does not exist' : 'The delivery could not be loaded' }),
-          el('p', { text: err.status === 404 ? 'It may belong to another webhook, or the webhook was deleted.' : err.detail }),
-          el('a', { class: 'button button-secondary', href: back, text: 'Back to the webhook' }),
+          el('p', { text: err.status === 404 ? gone : err.detail }),
+          el('a', { class: 'button button-secondary', href: back, text: page.getAttribute('data-back-label') || 'Back to the webhook' }),
         ]));
         return null;
       }

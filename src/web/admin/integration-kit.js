@@ -7,7 +7,10 @@
   var el = C.el;
 
   var EVENTS = ['start', 'open', 'end', 'email', 'messageVisitor', 'messageAgent'];
-  var LABELS = { url: 'The URL', events: 'The events', batchSize: 'The batch size', since: 'The time', description: 'The description' };
+  var LABELS = {
+    url: 'The URL', events: 'The events', batchSize: 'The batch size', since: 'The time', description: 'The description',
+    botToken: 'The bot token', signingSecret: 'The signing secret', notifyChannel: 'The notification channel', name: 'The name',
+  };
 
   // The API names the field first (`url` …); people read the field's name instead.
   function plain(detail) {
@@ -147,6 +150,49 @@
     });
   }
 
+  // A Slack attempt's `error` ("chat.postMessage: not_in_channel") as its method and the rest.
+  function slackError(attempt) {
+    var m = /^([a-z]+\.[A-Za-z.]+): ([\s\S]*)$/.exec((attempt && attempt.error) || '');
+    return m ? { method: m[1], error: m[2] } : { method: '', error: (attempt && attempt.error) || '' };
+  }
+
+  // What Slack's commonest errors mean, for people.
+  var SLACK_HINTS = {
+    not_in_channel: 'The bot is not a member of the channel; Palaver joins it again on the next attempt.',
+    channel_not_found: 'The channel does not exist, or the bot cannot see it.',
+    is_archived: 'The channel is archived.',
+    missing_scope: 'The app lacks a permission: update it from the manifest on the Integration page, then reinstall it.',
+    msg_too_long: 'The message is longer than Slack accepts.',
+    restricted_action: 'The workspace\'s settings do not let the bot do this.',
+    not_allowed_token_type: 'The token is not a bot token (xoxb-…): replace it in the Slack settings.',
+    'rate limited': 'Slack asked Palaver to slow down: the post waits, in order, and is not lost.',
+    'no answer': 'Slack did not answer; Palaver tries again on its schedule.',
+  };
+  ['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive'].forEach(function (code) {
+    SLACK_HINTS[code] = 'Slack refused the bot token: replace it in the Slack settings on the Integration page.';
+  });
+  ['fatal_error', 'internal_error', 'service_unavailable', 'request_timeout'].forEach(function (code) {
+    SLACK_HINTS[code] = 'Slack had a problem on its side; Palaver tries again on its schedule.';
+  });
+
+  function slackHint(label) {
+    return SLACK_HINTS[label] || '';
+  }
+
+  // A Slack attempt's answer as a short label: "ok", Slack's error code, "rate limited", …
+  function slackLabel(attempt) {
+    if (!attempt) return el('span', { class: 'muted', text: '—' });
+    if (!attempt.error) return el('span', { class: 'code code-ok', title: 'Every Web API call succeeded', text: 'ok' });
+    var e = slackError(attempt);
+    var word = /^[a-z][a-z0-9_]*/.exec(e.error);
+    var text;
+    if (word && (word[0].indexOf('_') > 0 || word[0] === e.error.split(' (')[0])) text = word[0];
+    else if (/rate limited|limits it/.test(e.error)) text = 'rate limited';
+    else if (/^not sent/.test(e.error)) text = 'not sent';
+    else text = attempt.statusCode == null ? 'no answer' : String(attempt.statusCode);
+    return el('span', { class: 'code ' + (text === 'rate limited' ? 'code-wait' : 'code-bad'), title: attempt.error, text: text });
+  }
+
   // When a pending delivery is tried next.
   function nextRetry(d) {
     if (d.status !== 'pending' || !d.nextAttemptAt) return '—';
@@ -205,6 +251,9 @@
     statusPill: statusPill,
     duration: duration,
     codeLabel: codeLabel,
+    slackError: slackError,
+    slackLabel: slackLabel,
+    slackHint: slackHint,
     nextRetry: nextRetry,
     fullTime: fullTime,
     recoverForm: recoverForm,

@@ -1,6 +1,8 @@
-// A webhook's delivery log, as `window.IntegrationLog(root, webhookId, onChange)`: a status
+// A webhook's delivery log, as `window.IntegrationLog(root, webhookId, onChange, opts)`: a status
 // filter, the deliveries newest first with "Load older" (the API's nextCursor), and a refresh
 // that keeps the first page current while the page is open (sooner while some are pending).
+// `opts` (the Slack log's): `api` (the list's path), `link(d)`, `label(lastAttempt)`,
+// `empty` (words by status), `failed(err, body)` (true when it showed the error itself).
 (function () {
   'use strict';
   var C = window.Console;
@@ -8,11 +10,12 @@
   var el = C.el;
   var PAGE = 25;
 
-  window.IntegrationLog = function (root, webhookId, onChange) {
+  window.IntegrationLog = function (root, webhookId, onChange, opts) {
+    opts = opts || {};
     var body = root.querySelector('[data-log-body]');
     var more = root.querySelector('[data-load-more]');
     var filter = root.querySelector('[data-filter]');
-    var base = '/webhooks/' + encodeURIComponent(webhookId) + '/deliveries';
+    var base = opts.api || '/webhooks/' + encodeURIComponent(webhookId) + '/deliveries';
     var state = { status: '', items: [], cursor: null, loaded: false, enabled: true };
     var timer = null;
 
@@ -22,6 +25,7 @@
     }
 
     function link(d) {
+      if (opts.link) return opts.link(d);
       return '/admin/integration/webhooks/' + encodeURIComponent(webhookId) + '/deliveries/' + encodeURIComponent(d.id);
     }
 
@@ -36,7 +40,7 @@
         el('td', { 'data-label': 'Status' }, [I.statusPill(d.status)]),
         el('td', { 'data-label': 'Attempts', class: 'num', text: String(d.attempts) }),
         el('td', { 'data-label': 'Next retry', class: 'nowrap', text: I.nextRetry(d), 'data-empty': I.nextRetry(d) === '—' }),
-        el('td', { 'data-label': 'Last status' }, [I.codeLabel(last)]),
+        el('td', { 'data-label': 'Last status' }, [opts.label ? opts.label(last) : I.codeLabel(last)]),
         el('td', { 'data-label': 'Duration', class: 'num nowrap', text: last ? I.duration(last.durationMs) : '—', 'data-empty': !last }),
         el('td', { 'data-label': 'Time', class: 'nowrap', title: I.fullTime(d.createdAt), text: C.when(d.createdAt) }),
       ]);
@@ -51,6 +55,7 @@
         delivered: ['No deliveries delivered yet', 'Deliveries your server accepted (a 2xx answer) appear here.'],
         failed: ['No failed deliveries', 'Deliveries that gave up after every retry appear here; "Recover failed since…" queues them again.'],
       }[state.status];
+      if (opts.empty && opts.empty[state.status]) words = opts.empty[state.status];
       return el('div', { class: 'empty', 'data-test': 'deliveries-empty' }, [el('strong', { text: words[0] }), el('p', { text: words[1] })]);
     }
 
@@ -69,7 +74,9 @@
     }
 
     function failed(err) {
+      more.hidden = true;
       body.textContent = '';
+      if (opts.failed && opts.failed(err, body)) return;
       body.appendChild(el('p', { class: 'alert alert-error', role: 'alert', text: 'The deliveries could not be loaded: ' + err.detail }));
     }
 

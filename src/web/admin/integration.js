@@ -16,11 +16,13 @@
     return '/admin/integration/webhooks/' + encodeURIComponent(hook.id);
   }
 
-  function showAdd(show) {
+  // Opens (or closes) the add form; `focus` false leaves the focus where it is (on load, below
+  // the Slack card).
+  function showAdd(show, focus) {
     card.hidden = !show;
     open.hidden = show;
     open.setAttribute('aria-expanded', String(show));
-    if (show) form.elements.url.focus();
+    if (show && focus !== false) form.elements.url.focus();
   }
 
   function eventsCell(hook) {
@@ -122,7 +124,7 @@
   function start() {
     hooks = [];
     load(null, 1).then(function () {
-      if (!hooks.length) showAdd(true);
+      if (!hooks.length) showAdd(true, false);
       render();
     }, failed);
   }
