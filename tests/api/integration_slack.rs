@@ -75,6 +75,7 @@ async fn the_slack_pages_are_for_signed_in_admins() {
             "slack-bot-user",
             "slack-settings-form",
             "slack-disconnect",
+            "slack-manifest-details",
             "slack-log-link",
             "add-webhook-open",
             "webhook-list",

@@ -1,7 +1,7 @@
-// The Slack card's steps while Slack is not connected, as `window.SlackSetup(root, onConnected)`:
-// the app manifest for this server's public address (GET /slack/manifest, as YAML or JSON, with
-// Copy; a warning when Slack could not reach that address), then the connect form (PUT /slack,
-// the token checked by Slack at once; a refusal shown next to its field).
+// The Slack card's parts for connecting: `window.SlackManifest(block)`, the app manifest for
+// this server's public address (GET /slack/manifest, as YAML or JSON, with Copy; a warning when
+// Slack could not reach that address), and `window.SlackConnect(form, onConnected)`, the connect
+// form (PUT /slack, the token checked by Slack at once; a refusal shown next to its field).
 (function () {
   'use strict';
   var C = window.Console;
@@ -29,17 +29,15 @@
     return '';
   }
 
-  window.SlackSetup = function (root, onConnected) {
+  window.SlackManifest = function (block) {
     var q = function (sel) {
-      return root.querySelector(sel);
+      return block.querySelector(sel);
     };
     var input = q('[data-field="url"]');
     var note = q('[data-request-url]');
     var pre = q('[data-manifest]');
     var copy = q('[data-copy-manifest]');
     var formats = q('[data-manifest-format]');
-    var form = q('[data-slack-connect-form]');
-    var submit = form.querySelector('button[type="submit"]');
     var format = 'yaml';
     var current = null;
     var asked = 0;
@@ -106,6 +104,11 @@
     copy.addEventListener('click', function () {
       I.copy(pre.textContent, 'Manifest');
     });
+    load();
+  };
+
+  window.SlackConnect = function (form, onConnected) {
+    var submit = form.querySelector('button[type="submit"]');
 
     form.addEventListener('submit', function (e) {
       e.preventDefault();
@@ -134,8 +137,5 @@
           submit.textContent = 'Connect Slack';
         });
     });
-
-    load();
-    return { reload: load };
   };
 })();

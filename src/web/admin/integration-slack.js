@@ -1,7 +1,7 @@
 // The Slack card of the Integration page: GET /slack says whether the team is connected. Not
 // connected: the steps and the connect form (integration-slack-setup.js). Connected: the
-// workspace, its bot user, the last post, the settings (PATCH /slack), a new token (PUT
-// /slack) and "Disconnect" (DELETE /slack, after a confirmation).
+// workspace, its bot user, the last post, the app manifest (folded), the settings (PATCH
+// /slack), a new token (PUT /slack) and "Disconnect" (DELETE /slack, after a confirmation).
 (function () {
   'use strict';
   var C = window.Console;
@@ -19,8 +19,9 @@
   var save = settings.querySelector('button[type="submit"]');
   var replace = q('[data-slack-replace-form]');
   var replaceOpen = q('[data-slack-replace-open]');
+  var manifest = q('[data-manifest-block]');
+  var manifestHome = manifest.parentNode;
   var conn = null;
-  var setup = null;
 
   function state(connected) {
     card.removeAttribute('aria-busy');
@@ -31,12 +32,13 @@
     q('[data-test="slack-log-link"]').hidden = !connected;
     setupBox.hidden = connected;
     connectedBox.hidden = !connected;
+    // One manifest: step 1 of the setup, or folded in the connection's card.
+    (connected ? q('[data-manifest-details]') : manifestHome).appendChild(manifest);
   }
 
   function showSetup() {
     conn = null;
     state(false);
-    if (!setup) setup = window.SlackSetup(setupBox, showConnected);
   }
 
   function deliveryLink(d) {
@@ -58,7 +60,7 @@
           el('span', { class: 'muted', text: C.ago(d.createdAt) }),
         ]));
         if (last && last.error && d.status !== 'delivered') {
-          box.appendChild(el('span', { class: 'activity-error', 'data-test': 'slack-activity-error', text: last.error }));
+          box.appendChild(el('span', { class: 'activity-error activity-' + d.status, 'data-test': 'slack-activity-error', text: last.error }));
         }
       },
       function () {
@@ -198,5 +200,7 @@
     });
   });
 
+  window.SlackManifest(manifest);
+  window.SlackConnect(q('[data-slack-connect-form]'), showConnected);
   load();
 })();
