@@ -36,6 +36,9 @@ pub enum CommandLine {
         #[command(subcommand)]
         command: SlackCommand,
     },
+    /// Receive webhooks locally while writing your own receiver: verify each delivery's
+    /// signature, print its events, forward it with --forward-to.
+    Listen(crate::listen::ListenArgs),
 }
 
 #[derive(Subcommand, Debug)]

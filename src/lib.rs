@@ -12,6 +12,7 @@
 //! | [`slack`] | the Slack bridge: app manifest, Web API client (configurable base URL), connecting a workspace, request signatures, Palaver → Slack through the outbox, Slack → Palaver through the Events API and a durable inbox |
 //! | [`web`] | what browsers open: the widget script websites embed (`/widget.js`), the start and demo pages; embedded, templates compiled in |
 //! | [`metrics`] | process counters for `/metrics` |
+//! | [`listen`] | `palaver listen`: a local receiver that verifies, prints and forwards deliveries |
 //! | [`config`] | flags and environment, validated at start |
 //! | [`server`] | start-up and graceful shutdown of all of the above |
 
@@ -20,6 +21,7 @@ pub mod chat;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+pub mod listen;
 pub mod metrics;
 pub mod server;
 pub mod slack;

@@ -3,7 +3,7 @@
 use clap::Parser;
 use palaver::config::{Cli, CommandLine, ManifestFormat, SlackCommand, TeamCommand};
 use palaver::slack::manifest;
-use palaver::{server, store};
+use palaver::{listen, server, store};
 use tracing_subscriber::EnvFilter;
 
 /// jemalloc for every allocation, Rust's and (unprefixed `malloc`) SQLite's: the server
@@ -61,6 +61,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        CommandLine::Listen(args) => listen::run(args, shutdown_signal()?).await,
     }
 }
 

@@ -4,8 +4,9 @@
 //! throw-away PostgreSQL database, and the macros running each test on both; `cluster`: several
 //! servers on one PostgreSQL; `client` and `api`: typed calls; `sse`: a Server-Sent Events
 //! reader; `receiver`: a scripted webhook receiver; `fake_slack`: a scripted Slack Web API and
-//! signed Events API requests; `signature`, `payload`, `checks`: what every
-//! webhook must satisfy; `fixtures`: the seed's data), then one module per area.
+//! signed Events API requests; `signature`, `payload`, `checks`: what every webhook must
+//! satisfy; `listen`: a `palaver listen` process; `fixtures`: the seed's data), then one module
+//! per area.
 
 mod api;
 mod checks;
@@ -14,6 +15,7 @@ mod cluster;
 mod fake_slack;
 mod fixtures;
 mod helpers;
+mod listen;
 mod payload;
 mod receiver;
 mod signature;
@@ -43,6 +45,8 @@ mod integration_slack;
 mod integration_slack_calls;
 mod isolation;
 mod lifecycle;
+mod listen_flow;
+mod listen_refusals;
 mod live;
 mod multiprocess;
 mod ordering;
