@@ -14,6 +14,7 @@ mod live;
 mod openapi;
 mod origin;
 pub mod rate_limit;
+mod schemas;
 pub mod session_auth;
 mod slack;
 mod slack_deliveries;
@@ -89,7 +90,8 @@ pub fn app(state: AppState) -> Router {
         ));
     let v1 = team_api
         .nest("/visitor", visitor::router(state.clone()))
-        .merge(openapi::router());
+        .merge(openapi::router())
+        .merge(schemas::router());
     Router::new()
         .nest("/api/v1", v1)
         .merge(health::router())

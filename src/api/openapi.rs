@@ -54,6 +54,7 @@ mod tests {
         ("put", "/visitor/conversations/{id}/email"),
         ("get", "/visitor/conversations/{id}/events"),
         ("get", "/events"),
+        ("get", "/schemas/webhook.json"),
         ("put", "/slack"),
         ("get", "/slack"),
         ("patch", "/slack"),

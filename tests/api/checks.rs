@@ -21,6 +21,7 @@ pub fn check_request(req: &Received, secret: &str) {
     assert!(!req.webhook_id().is_empty(), "empty webhook-id");
     req.assert_signed(secret);
     payload::check_body(req);
+    crate::schema::assert_valid(&req.body);
 }
 
 /// `check_request` on each, returning their events in arrival order.

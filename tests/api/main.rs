@@ -4,9 +4,9 @@
 //! throw-away PostgreSQL database, and the macros running each test on both; `cluster`: several
 //! servers on one PostgreSQL; `client` and `api`: typed calls; `sse`: a Server-Sent Events
 //! reader; `receiver`: a scripted webhook receiver; `fake_slack`: a scripted Slack Web API and
-//! signed Events API requests; `signature`, `payload`, `checks`: what every webhook must
-//! satisfy; `listen`: a `palaver listen` process; `fixtures`: the seed's data), then one module
-//! per area.
+//! signed Events API requests; `signature`, `payload`, `checks`, `schema`: what every webhook
+//! must satisfy; `listen`: a `palaver listen` process; `fixtures`: the seed's data), then one
+//! module per area.
 
 mod api;
 mod checks;
@@ -18,6 +18,7 @@ mod helpers;
 mod listen;
 mod payload;
 mod receiver;
+mod schema;
 mod signature;
 mod sse;
 mod stores;
@@ -52,6 +53,7 @@ mod multiprocess;
 mod ordering;
 mod proxy;
 mod scene;
+mod schema_examples;
 mod seed;
 mod slack;
 mod slack_client;

@@ -1,5 +1,7 @@
 //! A real HTTP webhook receiver on 127.0.0.1:0 that records every request and answers from a
-//! script (a queue of replies, then a default reply).
+//! script (a queue of replies, then a default reply). Every webhook body it gets (a request with
+//! a `webhook-id`) is checked against the JSON Schema of `schemas/webhook.json`; a test whose
+//! server sent one that does not match fails when its receiver is dropped.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::signature;
+use crate::{schema, signature};
 
 /// How the receiver answers one request.
 #[derive(Clone, Debug)]
@@ -104,6 +106,8 @@ struct Shared {
     count: watch::Sender<usize>,
     script: Mutex<VecDeque<Reply>>,
     default: Mutex<Reply>,
+    /// Webhook bodies that do not match the schema, with why.
+    off_schema: Mutex<Vec<String>>,
 }
 
 /// The receiver; its server task stops when it is dropped.
@@ -121,6 +125,7 @@ impl Receiver {
             count: watch::channel(0).0,
             script: Mutex::new(VecDeque::new()),
             default: Mutex::new(Reply::Status(200)),
+            off_schema: Mutex::new(Vec::new()),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -212,6 +217,13 @@ impl Receiver {
 impl Drop for Receiver {
     fn drop(&mut self) {
         self.task.abort();
+        let off_schema = std::mem::take(&mut *self.shared.off_schema.lock().unwrap());
+        if !off_schema.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the server sent webhook bodies that do not match schemas/webhook.json:\n{}",
+                off_schema.join("\n")
+            );
+        }
     }
 }
 
@@ -238,6 +250,14 @@ async fn record(
         received
     };
     let seq = received.seq;
+    if received.headers.contains_key("webhook-id") {
+        let errors = schema::violations(&received.body);
+        if !errors.is_empty() {
+            let body = received.body_text();
+            let line = format!("request #{seq}: {}; body: {body}", errors.join("; "));
+            shared.off_schema.lock().unwrap().push(line);
+        }
+    }
     shared.count.send_replace(seq + 1);
     let scripted = shared.script.lock().unwrap().pop_front();
     let reply = scripted.unwrap_or_else(|| shared.default.lock().unwrap().clone());
