@@ -81,7 +81,7 @@ impl Outbox for PgStore {
     }
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let mut tx = self.pool.begin().await?;
-        let id = outbox::enqueue_test(&mut tx, endpoint, body, now).await?;
+        let id = requeue::enqueue_test(&mut tx, endpoint, body, now).await?;
         tx.commit().await?;
         self.announce(WORK, String::new());
         self.work.notify_one();
@@ -90,7 +90,7 @@ impl Outbox for PgStore {
 
     async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        outbox::redeliver(&mut tx, delivery_seq, now).await?;
+        requeue::redeliver(&mut tx, delivery_seq, now).await?;
         tx.commit().await?;
         self.announce(WORK, String::new());
         self.work.notify_one();
@@ -99,14 +99,14 @@ impl Outbox for PgStore {
 
     async fn create_recovery(&self, endpoint_seq: i64, since: Millis, now: Millis) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let n = outbox::create_recovery(&mut tx, endpoint_seq, since, now).await?;
+        let n = requeue::create_recovery(&mut tx, endpoint_seq, since, now).await?;
         tx.commit().await?;
         Ok(n)
     }
 
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let more = outbox::recovery_step(&mut tx, now, batch).await?;
+        let more = requeue::recovery_step(&mut tx, now, batch).await?;
         tx.commit().await?;
         if more {
             self.announce(WORK, String::new());

@@ -9,6 +9,7 @@ mod directory;
 mod feed;
 mod notes;
 mod outbox;
+mod requeue;
 mod sessions;
 mod slack;
 mod slack_inbox;

@@ -85,27 +85,27 @@ impl Outbox for SqliteStore {
     async fn enqueue_test(&self, endpoint: &Endpoint, body: String, now: Millis) -> Result<String> {
         let endpoint = endpoint.clone();
         let id = self
-            .one(move |c| outbox::enqueue_test(c, &endpoint, &body, now))
+            .one(move |c| requeue::enqueue_test(c, &endpoint, &body, now))
             .await?;
         self.work.notify_one();
         Ok(id)
     }
 
     async fn redeliver(&self, delivery_seq: i64, now: Millis) -> Result<()> {
-        self.one(move |c| outbox::redeliver(c, delivery_seq, now))
+        self.one(move |c| requeue::redeliver(c, delivery_seq, now))
             .await?;
         self.work.notify_one();
         Ok(())
     }
 
     async fn create_recovery(&self, endpoint_seq: i64, since: Millis, now: Millis) -> Result<u64> {
-        self.one(move |c| outbox::create_recovery(c, endpoint_seq, since, now))
+        self.one(move |c| requeue::create_recovery(c, endpoint_seq, since, now))
             .await
     }
 
     async fn recovery_step(&self, now: Millis, batch: u32) -> Result<bool> {
         let more = self
-            .lazy(move |c| outbox::recovery_step(c, now, batch))
+            .lazy(move |c| requeue::recovery_step(c, now, batch))
             .await?;
         if more {
             self.work.notify_one();

@@ -9,6 +9,7 @@ mod feed;
 mod notes;
 mod outbox;
 mod reads;
+mod requeue;
 mod sessions;
 mod slack;
 mod slack_inbox;
