@@ -98,6 +98,7 @@ const WIDGET_PARTS: &[&str] = &[
     include_str!("widget/memory.js"),
     include_str!("widget/client.js"),
     include_str!("widget/dom.js"),
+    include_str!("shared/links.js"),
     include_str!("widget/view.js"),
     include_str!("widget/transcript.js"),
     include_str!("widget/conversation.js"),
@@ -132,6 +133,14 @@ pub static SITE_CSS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The console's shared script: the links renderer and app.js in one function scope.
+const APP_JS: &str = concat!(
+    "(function () {\n'use strict';\n",
+    include_str!("shared/links.js"),
+    include_str!("admin/app.js"),
+    "})();\n"
+);
+
 /// The console's scripts and styles, by their name under `/assets/console/`. Served as written
 /// (gzip makes them small; they are loaded by signed-in users only).
 pub fn console(name: &str) -> Option<&'static Asset> {
@@ -143,7 +152,7 @@ pub fn console(name: &str) -> Option<&'static Asset> {
             |name, kind, text: &str| (name, Asset::new(kind, cache, text.as_bytes().to_vec()));
         vec![
             file("app.css", css, include_str!("admin/app.css")),
-            file("app.js", js, include_str!("admin/app.js")),
+            file("app.js", js, APP_JS),
             file(
                 "conversations.css",
                 css,

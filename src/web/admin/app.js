@@ -1,9 +1,7 @@
 // The console's shared helpers, for every page's script: calls to the JSON API with the
 // session's CSRF token (errors as problem+json), the team's live stream, small DOM helpers,
-// times, and toasts. Exposed as `window.Console`.
-(function () {
-  'use strict';
-
+// times, and toasts. Exposed as `window.Console`. Served inside one function scope, after
+// ../shared/links.js (see `assets::console`).
   function meta(name) {
     var m = document.querySelector('meta[name="' + name + '"]');
     return m ? m.getAttribute('content') : '';
@@ -64,22 +62,6 @@
       if (c != null && c !== false) node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
     });
     return node;
-  }
-
-  // Message text with its links clickable: Slack's `<url>` and `<url|label>`, and bare URLs.
-  function richText(text) {
-    var out = document.createDocumentFragment();
-    var re = /<(https?:\/\/[^>|\s]+)(?:\|([^>]*))?>|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])/gi;
-    var last = 0;
-    var m;
-    while ((m = re.exec(text))) {
-      if (m.index > last) out.appendChild(document.createTextNode(text.slice(last, m.index)));
-      var href = m[1] || m[3];
-      out.appendChild(el('a', { href: href, target: '_blank', rel: 'noopener noreferrer nofollow', text: m[2] || href }));
-      last = re.lastIndex;
-    }
-    if (last < text.length) out.appendChild(document.createTextNode(text.slice(last)));
-    return out;
   }
 
   function clock(iso) {
@@ -187,4 +169,3 @@
     agentId: meta('palaver-agent'),
     admin: meta('palaver-admin') === 'true',
   };
-})();

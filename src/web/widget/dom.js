@@ -48,22 +48,6 @@ function avatar(name, picture) {
   return img;
 }
 
-// Message text with its links made clickable: Slack's `<url>` and `<url|label>`, and bare URLs.
-function richText(text) {
-  var out = document.createDocumentFragment();
-  var re = /<(https?:\/\/[^>|\s]+)(?:\|([^>]*))?>|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'])/gi;
-  var last = 0;
-  var m;
-  while ((m = re.exec(text))) {
-    if (m.index > last) out.appendChild(document.createTextNode(text.slice(last, m.index)));
-    var href = m[1] || m[3];
-    out.appendChild(el('a', { href: href, target: '_blank', rel: 'noopener noreferrer nofollow', text: m[2] || href }));
-    last = re.lastIndex;
-  }
-  if (last < text.length) out.appendChild(document.createTextNode(text.slice(last)));
-  return out;
-}
-
 function clock(iso) {
   var d = new Date(iso);
   if (isNaN(d.getTime())) return '';
