@@ -239,7 +239,34 @@
     });
   }
 
+  // Sends the webhook form on submit: its fields read and checked (errors by their field),
+  // the submit button disabled while `send(body)` (a promise) runs, a refusal shown by its field.
+  function onWebhookSubmit(form, send) {
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      C.clearErrors(form);
+      var body;
+      try {
+        body = readForm(form);
+      } catch (err) {
+        return fieldError(form, err);
+      }
+      var button = form.querySelector('button[type="submit"]');
+      button.disabled = true;
+      send(body).then(
+        function () {
+          button.disabled = false;
+        },
+        function (err) {
+          button.disabled = false;
+          fieldError(form, err);
+        }
+      );
+    });
+  }
+
   window.Integration = {
+    onWebhookSubmit: onWebhookSubmit,
     EVENTS: EVENTS,
     plain: plain,
     fieldError: fieldError,

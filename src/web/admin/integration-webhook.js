@@ -191,27 +191,10 @@
     rotate(e.currentTarget);
   });
   q('[data-delete]').addEventListener('click', remove);
-  form.addEventListener('submit', function (e) {
-    e.preventDefault();
-    C.clearErrors(form);
-    var body;
-    try {
-      body = I.readForm(form);
-    } catch (err) {
-      return I.fieldError(form, err);
-    }
-    var save = form.querySelector('button[type="submit"]');
-    save.disabled = true;
-    patch(body)
-      .then(function () {
-        C.toast('Changes saved.');
-      })
-      .catch(function (err) {
-        I.fieldError(form, err);
-      })
-      .then(function () {
-        save.disabled = false;
-      });
+  I.onWebhookSubmit(form, function (body) {
+    return patch(body).then(function () {
+      C.toast('Changes saved.');
+    });
   });
 
   var log = null;

@@ -138,25 +138,10 @@
     showAdd(false);
     render();
   });
-  form.addEventListener('submit', function (e) {
-    e.preventDefault();
-    C.clearErrors(form);
-    var body;
-    try {
-      body = I.readForm(form);
-    } catch (err) {
-      return I.fieldError(form, err);
-    }
-    var submit = form.querySelector('button[type="submit"]');
-    submit.disabled = true;
-    C.api('POST', '/webhooks', body)
-      .then(function (hook) {
-        window.location.href = href(hook) + '#created';
-      })
-      .catch(function (err) {
-        submit.disabled = false;
-        I.fieldError(form, err);
-      });
+  I.onWebhookSubmit(form, function (body) {
+    return C.api('POST', '/webhooks', body).then(function (hook) {
+      window.location.href = href(hook) + '#created';
+    });
   });
 
   if (/[?&]deleted=1/.test(location.search)) {
