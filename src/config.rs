@@ -39,6 +39,11 @@ pub enum CommandLine {
     /// Receive webhooks locally while writing your own receiver: verify each delivery's
     /// signature, print its events, forward it with --forward-to.
     Listen(crate::listen::ListenArgs),
+    /// Copy the embedded SQLite store to a file, consistently, while a server runs on it
+    /// (SQLite's online backup); checked before it says so.
+    Backup(crate::backup::BackupArgs),
+    /// Put a backup in place of a data dir's database; refused while a server runs on it.
+    Restore(crate::backup::RestoreArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -13,10 +13,12 @@
 //! | [`web`] | what browsers open: the widget script websites embed (`/widget.js`), the start and demo pages; embedded, templates compiled in |
 //! | [`metrics`] | process counters for `/metrics` |
 //! | [`listen`] | `palaver listen`: a local receiver that verifies, prints and forwards deliveries |
+//! | [`backup`] | `palaver backup` and `palaver restore`: a consistent copy of the embedded store while it runs (SQLite's online backup), and putting one back |
 //! | [`config`] | flags and environment, validated at start |
 //! | [`server`] | start-up and graceful shutdown of all of the above |
 
 pub mod api;
+pub mod backup;
 pub mod chat;
 pub mod config;
 pub mod delivery;

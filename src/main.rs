@@ -3,7 +3,7 @@
 use clap::Parser;
 use palaver::config::{Cli, CommandLine, ManifestFormat, SlackCommand, TeamCommand};
 use palaver::slack::manifest;
-use palaver::{listen, server, store};
+use palaver::{backup, listen, server, store};
 use tracing_subscriber::EnvFilter;
 
 /// jemalloc for every allocation, Rust's and (unprefixed `malloc`) SQLite's: the server
@@ -62,6 +62,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         CommandLine::Listen(args) => listen::run(args, shutdown_signal()?).await,
+        CommandLine::Backup(args) => {
+            tokio::task::spawn_blocking(move || backup::backup(&args)).await?
+        }
+        CommandLine::Restore(args) => {
+            tokio::task::spawn_blocking(move || backup::restore(&args)).await?
+        }
     }
 }
 

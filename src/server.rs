@@ -121,7 +121,7 @@ pub async fn serve(
 
 /// Makes sure no other `palaver serve` uses this data dir (the embedded store has one owner).
 fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
-    let path = dir.join("serve.lock");
+    let path = dir.join(crate::backup::SERVE_LOCK);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -131,7 +131,8 @@ fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "another palaver serve is running on the data dir {}; stop it or choose another --data-dir",
+            "another palaver serve (or a palaver restore) is using the data dir {}; stop it or \
+             choose another --data-dir",
             dir.display()
         ),
         Err(std::fs::TryLockError::Error(e)) => {

@@ -93,11 +93,19 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
+        let app = self.stopped();
+        app.start().await;
+        app
+    }
+
+    /// The server, not started: its data dir is empty until [`TestApp::restart`] starts it
+    /// (for tests that prepare the data dir first, e.g. `palaver restore`).
+    pub fn stopped(self) -> TestApp {
         let dir = tempfile::tempdir().expect("create temp dir");
         let api_key = self
             .api_key
             .unwrap_or_else(|| format!("sk_test_{}", random_token(24)));
-        let app = TestApp {
+        TestApp {
             address: RwLock::new(String::new()),
             api_key,
             client: reqwest::Client::builder()
@@ -108,9 +116,7 @@ impl TestAppBuilder {
             dir,
             server: Mutex::new(None),
             site_key: OnceCell::new(),
-        };
-        app.start().await;
-        app
+        }
     }
 }
 

@@ -30,6 +30,8 @@ mod abuse_limits;
 mod abuse_widget;
 mod agents_page;
 mod auth;
+mod backup;
+mod backup_refusals;
 mod batching;
 mod bench;
 mod browser;
