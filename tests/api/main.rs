@@ -51,6 +51,7 @@ mod lifecycle;
 mod listen_flow;
 mod listen_refusals;
 mod live;
+mod logs_secrets;
 mod multiprocess;
 mod ordering;
 mod proxy;
