@@ -9,6 +9,7 @@
 //! module per area.
 
 mod api;
+mod chaos_receiver;
 mod checks;
 mod client;
 mod cluster;
@@ -35,6 +36,7 @@ mod backup_refusals;
 mod batching;
 mod bench;
 mod browser;
+mod chaos;
 mod console_auth;
 mod conversation;
 mod crash;
