@@ -5,7 +5,7 @@ use super::extract::{Body, List, PageQuery};
 use super::{ApiError, ApiResult, AppState, json};
 use crate::delivery::{guard, sign};
 use crate::domain::{EventName, Millis, new_id};
-use crate::store::{Endpoint, EndpointKind};
+use crate::store::{Disabled, Endpoint, EndpointKind};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -60,6 +60,11 @@ struct EndpointView {
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_secret_expires_at: Option<String>,
     created_at: String,
+    /// Why it is disabled, and since when (null while enabled; the time null when unknown).
+    disabled_reason: Option<String>,
+    disabled_at: Option<String>,
+    /// While Palaver disabled it for failing: when one held delivery is tried next (else null).
+    next_probe_at: Option<String>,
 }
 
 impl From<&Endpoint> for EndpointView {
@@ -81,9 +86,19 @@ impl From<&Endpoint> for EndpointView {
                 .filter(|until| e.previous_secret.is_some() && *until > Millis::now())
                 .map(Millis::iso),
             created_at: e.created_at.iso(),
+            disabled_reason: e.disabled.as_ref().map(|d| d.reason.clone()),
+            disabled_at: e.disabled.as_ref().and_then(|d| d.at).map(Millis::iso),
+            next_probe_at: e
+                .disabled
+                .as_ref()
+                .and_then(|d| d.probe_at)
+                .map(Millis::iso),
         }
     }
 }
+
+/// The reason of an endpoint disabled through the API or the Integration page.
+pub const DISABLED_BY_HAND: &str = "disabled by hand";
 
 fn event_mask(events: &[String]) -> Result<i64, ApiError> {
     if events.is_empty() {
@@ -149,6 +164,8 @@ async fn create(
         Some(list) => event_mask(list)?,
         None => EventName::ALL.iter().fold(0, |m, e| m | e.bit()),
     };
+    let enabled = b.enabled.unwrap_or(true);
+    let now = Millis::now();
     let endpoint = Endpoint {
         seq: 0,
         id: new_id("ep_"),
@@ -157,12 +174,17 @@ async fn create(
         url: b.url,
         events,
         description: b.description,
-        enabled: b.enabled.unwrap_or(true),
+        enabled,
         secret: sign::new_secret(),
         previous_secret: None,
         previous_secret_until: None,
         batch_size: check_batch_size(b.batch_size.unwrap_or(1))?,
-        created_at: Millis::now(),
+        created_at: now,
+        disabled: (!enabled).then(|| Disabled {
+            reason: DISABLED_BY_HAND.into(),
+            at: Some(now),
+            probe_at: None,
+        }),
     };
     let created = s.store.create_endpoint(endpoint).await?;
     Ok(json(StatusCode::CREATED, &EndpointView::from(&created)))
@@ -210,13 +232,25 @@ async fn update(
     if let Some(d) = b.description {
         e.description = d;
     }
-    if let Some(enabled) = b.enabled {
-        e.enabled = enabled;
-    }
     if let Some(n) = b.batch_size {
         e.batch_size = check_batch_size(n)?;
     }
     s.store.update_endpoint(e.clone()).await?;
+    let now = Millis::now();
+    match b.enabled {
+        Some(true) => {
+            // Its held deliveries go again, in order.
+            s.store.enable_endpoint(e.seq, now).await?;
+        }
+        // An endpoint disabled already keeps its reason (and its probes, if Palaver disabled it).
+        Some(false) if e.enabled => {
+            s.store
+                .disable_endpoint(e.seq, DISABLED_BY_HAND, now)
+                .await?;
+        }
+        _ => {}
+    }
+    let e = find(&s, t.seq, &id).await?;
     Ok(json(StatusCode::OK, &EndpointView::from(&e)))
 }
 

@@ -116,6 +116,8 @@ pub trait Directory: Send + Sync {
 
     async fn endpoints(&self, team_seq: i64, page: Page) -> Result<Vec<Endpoint>>;
 
+    /// Changes its settings (`enabled` and `disabled` excepted: see
+    /// [`Outbox::disable_endpoint`] and [`Outbox::enable_endpoint`]).
     async fn update_endpoint(&self, e: Endpoint) -> Result<()>;
 
     async fn delete_endpoint(&self, team_seq: i64, endpoint_seq: i64) -> Result<()>;
@@ -221,6 +223,17 @@ pub trait Outbox: Send + Sync {
     /// At start-up of the only process delivering from this store: the leases of a previous,
     /// dead process are handed back at once instead of waiting for them to expire.
     async fn release_leases(&self, now: Millis) -> Result<u64>;
+
+    /// Disables the endpoint, saying why (`reason`, in words a person can act on) and when:
+    /// its pending deliveries are held (not claimed, their retries not spent), no new ones are
+    /// queued for it, and it is not probed. An endpoint Palaver disabled for failing takes the
+    /// new reason and is no longer probed. Answers false when it was disabled already.
+    async fn disable_endpoint(&self, endpoint_seq: i64, reason: &str, at: Millis) -> Result<bool>;
+
+    /// Enables the endpoint again, forgetting why it was disabled and how long it has been
+    /// failing: its held deliveries are due at once and go in per-lane order. Answers false
+    /// when it was enabled already.
+    async fn enable_endpoint(&self, endpoint_seq: i64, at: Millis) -> Result<bool>;
 
     /// How many deliveries are pending (for `/metrics`).
     async fn pending_deliveries(&self) -> Result<u64>;

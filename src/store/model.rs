@@ -79,6 +79,24 @@ pub struct Endpoint {
     /// Most events in one request: 1 sends each alone (the default), more opts into batching.
     pub batch_size: i64,
     pub created_at: Millis,
+    /// Why and since when it is disabled, if it is (see [`Disabled`]). `enabled` and this change
+    /// together, through [`crate::store::Outbox::disable_endpoint`] and
+    /// [`crate::store::Outbox::enable_endpoint`] only.
+    pub disabled: Option<Disabled>,
+}
+
+/// Why an endpoint is disabled. While it is, its pending deliveries are held: not sent, their
+/// retries not spent; they go in order once it is enabled again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disabled {
+    /// In words a person can act on: "disabled by hand", the receiver's 410, every delivery
+    /// failing for days…
+    pub reason: String,
+    /// When (unknown for webhooks disabled before Palaver recorded it).
+    pub at: Option<Millis>,
+    /// Set only when Palaver disabled it for failing: when one held delivery is tried next
+    /// (half-open); a success enables it again. Events keep being queued for it meanwhile.
+    pub probe_at: Option<Millis>,
 }
 
 #[derive(Clone, Debug)]

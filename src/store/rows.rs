@@ -67,6 +67,11 @@ pub fn endpoint(r: &impl Columns) -> Result<Endpoint> {
         previous_secret_until: r.opt_int("previous_secret_until").map(Millis),
         batch_size: r.int("batch_size"),
         created_at: Millis(r.int("created_at")),
+        disabled: r.opt_text("disabled_reason").map(|reason| Disabled {
+            reason,
+            at: r.opt_int("disabled_at").map(Millis),
+            probe_at: r.opt_int("probe_at").map(Millis),
+        }),
     })
 }
 

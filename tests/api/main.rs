@@ -43,6 +43,7 @@ mod crash;
 mod cross_process;
 mod delivery;
 mod destinations;
+mod endpoint_health;
 mod errors;
 mod idempotency;
 mod integration_page;

@@ -32,6 +32,7 @@ pub async fn open(store: &dyn Store, c: &SlackConnection) -> Result<Endpoint, St
         previous_secret_until: None,
         batch_size: 1,
         created_at: Millis::now(),
+        disabled: None,
     };
     store.open_slack_endpoint(endpoint).await
 }

@@ -195,7 +195,8 @@ async fn apply_step(
                 None => (body.as_str(), None),
             };
             // The event and its fan-out in one statement: one delivery per enabled endpoint
-            // subscribed to it, `ready` when its lane is free, else `waiting`. The lane is
+            // subscribed to it (and per endpoint disabled for failing, held: see
+            // [`crate::store::Disabled`]), `ready` when its lane is free, else `waiting`. The lane is
             // locked since the transaction began, so this statement's snapshot is current.
             let suffix = id.strip_prefix("evt_").unwrap_or(&id);
             let made: Vec<i64> = sqlx::query_scalar(
@@ -209,7 +210,8 @@ async fn apply_step(
                                             AND d.state IN ('ready', 'waiting'))
                              THEN 'waiting' ELSE 'ready' END,
                         $5, $5
-                 FROM ev, endpoints e WHERE e.team_seq = $2 AND e.enabled AND (e.events & $9) <> 0
+                 FROM ev, endpoints e WHERE e.team_seq = $2 AND (e.enabled OR e.probe_at IS NOT NULL)
+                   AND (e.events & $9) <> 0
                  RETURNING event_seq",
             )
             .bind(&id).bind(team).bind(conversation).bind(name).bind(at.0).bind(stored)

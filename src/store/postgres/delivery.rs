@@ -39,6 +39,24 @@ impl Outbox for PgStore {
         Ok(0) // other processes may hold live leases: let them expire
     }
 
+    async fn disable_endpoint(&self, endpoint_seq: i64, reason: &str, at: Millis) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let disabled = disabling::disable(&mut tx, endpoint_seq, reason, at).await?;
+        tx.commit().await?;
+        Ok(disabled)
+    }
+
+    async fn enable_endpoint(&self, endpoint_seq: i64, at: Millis) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let enabled = disabling::enable(&mut tx, endpoint_seq, at).await?;
+        tx.commit().await?;
+        if enabled {
+            self.announce(WORK, String::new());
+            self.work.notify_one();
+        }
+        Ok(enabled)
+    }
+
     async fn pending_deliveries(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM deliveries WHERE state IN ('ready', 'waiting')",

@@ -88,11 +88,13 @@ impl Directory for PgStore {
 
     async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint> {
         let r = sqlx::query(
-            "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+            "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at,
+                                    disabled_reason, disabled_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
         )
         .bind(e.id).bind(e.team_seq).bind(e.kind.as_str()).bind(e.url).bind(e.events).bind(e.description).bind(e.enabled)
         .bind(e.secret).bind(e.batch_size).bind(e.created_at.0)
+        .bind(e.disabled.as_ref().map(|d| d.reason.clone())).bind(e.disabled.as_ref().and_then(|d| d.at).map(|t| t.0))
         .fetch_one(&self.pool)
         .await?;
         rows::endpoint(&r)
@@ -107,11 +109,17 @@ impl Directory for PgStore {
     async fn update_endpoint(&self, e: Endpoint) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE endpoints SET url = $1, events = $2, description = $3, enabled = $4, secret = $5,
-             previous_secret = $6, previous_secret_until = $7, batch_size = $8 WHERE seq = $9",
+            "UPDATE endpoints SET url = $1, events = $2, description = $3, secret = $4,
+             previous_secret = $5, previous_secret_until = $6, batch_size = $7 WHERE seq = $8",
         )
-        .bind(e.url).bind(e.events).bind(e.description).bind(e.enabled).bind(e.secret)
-        .bind(e.previous_secret).bind(e.previous_secret_until.map(|t| t.0)).bind(e.batch_size).bind(e.seq)
+        .bind(e.url)
+        .bind(e.events)
+        .bind(e.description)
+        .bind(e.secret)
+        .bind(e.previous_secret)
+        .bind(e.previous_secret_until.map(|t| t.0))
+        .bind(e.batch_size)
+        .bind(e.seq)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

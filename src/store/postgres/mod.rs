@@ -6,6 +6,7 @@ mod chat;
 mod commit;
 mod delivery;
 mod directory;
+mod disabling;
 mod feed;
 mod notes;
 mod outbox;

@@ -10,8 +10,8 @@ use crate::domain::Millis;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 
-/// Claims up to `limit` due deliveries of enabled endpoints; rows another process is claiming
-/// are skipped, not waited for.
+/// Claims up to `limit` due deliveries of enabled endpoints (and probes of disabled ones: see
+/// [`crate::store::Disabled`]); rows another process is claiming are skipped, not waited for.
 pub async fn claim(
     conn: &mut PgConnection,
     now: Millis,
@@ -22,7 +22,8 @@ pub async fn claim(
     let rows = sqlx::query(&format!(
         "WITH due AS (
              SELECT d.seq FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq
-             WHERE d.state = 'ready' AND d.next_attempt_at <= $1 AND e.enabled
+             WHERE d.state = 'ready' AND d.next_attempt_at <= $1
+               AND (e.enabled OR e.probe_seq = d.seq)
              ORDER BY d.next_attempt_at LIMIT $3
              FOR UPDATE OF d SKIP LOCKED)
          UPDATE deliveries d
@@ -59,10 +60,14 @@ pub async fn claim(
         members.sort_by_key(|(c, _)| c.seq);
         deliveries.extend(members);
     }
-    let next_due: Option<i64> =
-        sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")
-            .fetch_one(&mut *conn)
-            .await?;
+    // Rows due now that were not claimed are held (their endpoint disabled) or being claimed by
+    // another process: not worth a wake-up.
+    let next_due: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready' AND next_attempt_at > $1",
+    )
+    .bind(now.0)
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(Claim {
         deliveries: completed(conn, deliveries, recent).await?,
         next_due: next_due.map(Millis),

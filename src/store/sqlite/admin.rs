@@ -54,24 +54,27 @@ pub fn delete_agent(conn: &Connection, team_seq: i64, id: &str) -> Result<bool> 
 
 pub fn create_endpoint(conn: &Connection, mut e: Endpoint) -> Result<Endpoint> {
     conn.prepare_cached(
-        "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at,
+                                disabled_reason, disabled_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
-    .execute(params![e.id, e.team_seq, e.kind.as_str(), e.url, e.events, e.description, e.enabled, e.secret, e.batch_size, e.created_at.0])?;
+    .execute(params![
+        e.id, e.team_seq, e.kind.as_str(), e.url, e.events, e.description, e.enabled, e.secret, e.batch_size, e.created_at.0,
+        e.disabled.as_ref().map(|d| &d.reason), e.disabled.as_ref().and_then(|d| d.at).map(|t| t.0)
+    ])?;
     e.seq = conn.last_insert_rowid();
     Ok(e)
 }
 
 pub fn update_endpoint(conn: &Connection, e: &Endpoint) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE endpoints SET url = ?, events = ?, description = ?, enabled = ?, secret = ?,
+        "UPDATE endpoints SET url = ?, events = ?, description = ?, secret = ?,
          previous_secret = ?, previous_secret_until = ?, batch_size = ? WHERE seq = ?",
     )?
     .execute(params![
         e.url,
         e.events,
         e.description,
-        e.enabled,
         e.secret,
         e.previous_secret,
         e.previous_secret_until.map(|t| t.0),

@@ -175,7 +175,8 @@ struct Event<'a> {
     at: Millis,
 }
 
-/// One delivery per enabled endpoint of the team subscribed to the event: `waiting` behind its
+/// One delivery per enabled endpoint of the team subscribed to the event (and per endpoint
+/// disabled for failing, held: see [`crate::store::Disabled`]): `waiting` behind its
 /// lane's earlier deliveries, else `ready` — and with hand-off on (a lease end), inserted
 /// already claimed by this process, its first attempt counted, and handed to its workers with
 /// the body in hand (nothing read back).
@@ -191,8 +192,10 @@ fn fan_out(
         .prepare_cached(
             "SELECT e.seq, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.batch_size, e.kind,
                     EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_lane
-                            WHERE d.endpoint_seq = e.seq AND d.lane = ?3 AND d.state IN ('ready', 'waiting'))
-             FROM endpoints e WHERE e.team_seq = ?1 AND e.enabled = 1 AND (e.events & ?2) <> 0",
+                            WHERE d.endpoint_seq = e.seq AND d.lane = ?3 AND d.state IN ('ready', 'waiting')),
+                    e.enabled
+             FROM endpoints e WHERE e.team_seq = ?1 AND (e.enabled = 1 OR e.probe_at IS NOT NULL)
+               AND (e.events & ?2) <> 0",
         )?
         .query_map(params![team, event.bit, event.lane], |r| {
             Ok(Target {
@@ -204,6 +207,7 @@ fn fan_out(
                 batch_size: r.get(5)?,
                 kind: EndpointKind::parse(&r.get::<_, String>(6)?).unwrap_or_default(),
                 busy: r.get(7)?,
+                enabled: r.get(8)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -219,6 +223,7 @@ fn fan_out(
         let (state, tries, leased, next) = match (t.busy, handoff) {
             (true, _) => ("waiting", 0, false, event.at),
             (false, None) => ("ready", 0, false, event.at),
+            (false, Some(_)) if !t.enabled => ("ready", 0, false, event.at),
             (false, Some(lease_until)) => ("ready", 1, true, lease_until),
         };
         insert.execute(params![
@@ -274,4 +279,6 @@ struct Target {
     kind: EndpointKind,
     /// Whether its lane for the event already has a pending delivery.
     busy: bool,
+    /// False while it is disabled for failing: its deliveries are queued but held.
+    enabled: bool,
 }

@@ -52,6 +52,20 @@ impl Outbox for SqliteStore {
         self.one(move |c| outbox::release_leases(c, now)).await
     }
 
+    async fn disable_endpoint(&self, endpoint_seq: i64, reason: &str, at: Millis) -> Result<bool> {
+        let reason = reason.to_string();
+        self.one(move |c| disabling::disable(c, endpoint_seq, &reason, at))
+            .await
+    }
+
+    async fn enable_endpoint(&self, endpoint_seq: i64, at: Millis) -> Result<bool> {
+        let enabled = self
+            .one(move |c| disabling::enable(c, endpoint_seq, at))
+            .await?;
+        self.work.notify_one();
+        Ok(enabled)
+    }
+
     async fn pending_deliveries(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_lane WHERE state IN ('ready', 'waiting')",

@@ -5,6 +5,7 @@ mod chat;
 mod commit;
 mod delivery;
 mod directory;
+mod disabling;
 mod feed;
 mod notes;
 mod outbox;

@@ -9,7 +9,8 @@ use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
-/// Claims up to `limit` due deliveries of enabled endpoints, oldest due first.
+/// Claims up to `limit` due deliveries of enabled endpoints (and probes of disabled ones: see
+/// [`crate::store::Disabled`]), oldest due first.
 pub fn claim(
     conn: &Connection,
     now: Millis,
@@ -22,7 +23,8 @@ pub fn claim(
             "UPDATE deliveries SET attempts = attempts + 1, tries = tries + 1, next_attempt_at = ?1, leased = 1
              WHERE seq IN (SELECT d.seq FROM deliveries d INDEXED BY deliveries_due
                            JOIN endpoints e ON e.seq = d.endpoint_seq
-                           WHERE d.state = 'ready' AND d.next_attempt_at <= ?2 AND e.enabled = 1
+                           WHERE d.state = 'ready' AND d.next_attempt_at <= ?2
+                             AND (e.enabled = 1 OR e.probe_seq = d.seq)
                            ORDER BY d.next_attempt_at LIMIT ?3)
              RETURNING seq",
         )?
@@ -53,9 +55,12 @@ pub fn claim(
             claimed.push(details(conn, seq, now, lease_until)?);
         }
     }
+    // Rows due now that were not claimed are held (their endpoint disabled): not worth a wake-up.
     let next_due = conn
-        .prepare_cached("SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready'")?
-        .query_row([], |r| r.get::<_, Option<i64>>(0))?
+        .prepare_cached(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'ready' AND next_attempt_at > ?",
+        )?
+        .query_row([now.0], |r| r.get::<_, Option<i64>>(0))?
         .map(Millis);
     Ok(Claim {
         deliveries: completed(conn, claimed, recent)?,
@@ -148,7 +153,7 @@ fn first_messages(
 }
 
 /// Claims the ready deliveries among rows `first..=last` just written by this transaction, for
-/// this process's workers (no claim query needed for them). A plain `SELECT` then `UPDATE`:
+/// this process's workers (those of disabled endpoints are held) (no claim query needed for them). A plain `SELECT` then `UPDATE`:
 /// `UPDATE … RETURNING` would build a temporary table each time.
 pub fn hand_off(
     conn: &Connection,
@@ -158,7 +163,7 @@ pub fn hand_off(
     lease_until: Millis,
     recent: &Recent,
 ) -> Result<Vec<Claimed>> {
-    let sql = format!("{DETAILS}d.seq BETWEEN ?1 AND ?2 AND d.state = 'ready'");
+    let sql = format!("{DETAILS}d.seq BETWEEN ?1 AND ?2 AND d.state = 'ready' AND e.enabled = 1");
     let mut ready: Vec<Partial> = conn
         .prepare_cached(&sql)?
         .query_map(params![first, last], |r| claimed(r, now, lease_until))?

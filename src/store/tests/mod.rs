@@ -43,6 +43,7 @@ macro_rules! on_every_store {
 on_every_store!(
     only_the_head_of_each_lane_is_claimed,
     filters_and_disabled_endpoints_get_nothing,
+    a_disabled_endpoint_holds_its_deliveries_until_enabled,
     retries_wait_for_their_time_and_expired_leases_are_taken_over,
     a_failed_delivery_unblocks_its_lane_and_recovery_requeues_it,
     recovery_works_in_batches_and_resumes,
@@ -103,6 +104,7 @@ impl Fixture {
                 previous_secret_until: None,
                 batch_size: 1,
                 created_at: Millis(0),
+                disabled: None,
             })
             .await
             .unwrap()
@@ -192,11 +194,90 @@ async fn only_the_head_of_each_lane_is_claimed(f: Fixture) {
 
 async fn filters_and_disabled_endpoints_get_nothing(f: Fixture) {
     f.endpoint("ends", EventName::End.bit()).await;
-    let mut off = f.endpoint("off", ALL).await;
-    off.enabled = false;
-    f.store.update_endpoint(off).await.unwrap();
+    let off = f.endpoint("off", ALL).await;
+    assert!(
+        f.store
+            .disable_endpoint(off.seq, "off", Millis(500))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !f.store
+            .disable_endpoint(off.seq, "again", Millis(600))
+            .await
+            .unwrap()
+    );
     assert_eq!(f.event("v", EventName::Start, "[1]").await, 0);
     assert_eq!(f.event("v", EventName::End, "[2]").await, 1);
+}
+
+async fn a_disabled_endpoint_holds_its_deliveries_until_enabled(f: Fixture) {
+    let a = f.endpoint("a", ALL).await;
+    f.event("v1", EventName::Start, "[1]").await;
+    f.event("v1", EventName::MessageVisitor, "[2]").await;
+    f.event("v2", EventName::Start, "[3]").await;
+    let first = f.claim_at(1000).await;
+    assert_eq!(first.len(), 2, "the heads of v1 and v2");
+    let one = first.iter().find(|c| c.body == "[1]").unwrap();
+    let three = first.iter().find(|c| c.body == "[3]").unwrap();
+    f.store
+        .finish(
+            vec![
+                outcome(one, NextStep::RetryAt(Millis(50_000))),
+                outcome(three, NextStep::Delivered),
+            ],
+            Millis(1100),
+        )
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .disable_endpoint(a.seq, "by hand", Millis(1200))
+            .await
+            .unwrap()
+    );
+    let e = f.store.endpoint(f.team, "a").await.unwrap().unwrap();
+    assert!(!e.enabled);
+    let d = e.disabled.unwrap();
+    assert_eq!(
+        (d.reason.as_str(), d.at, d.probe_at),
+        ("by hand", Some(Millis(1200)), None)
+    );
+    // Held: nothing claimed, however late, and nothing to wake up for.
+    let held = f
+        .store
+        .claim(Millis(60_000), Millis(120_000), 100)
+        .await
+        .unwrap();
+    assert!(held.deliveries.is_empty());
+    assert_eq!(held.next_due, None, "held rows are not worth a wake-up");
+    // Disabled by hand, it gets no new deliveries.
+    assert_eq!(f.event("v3", EventName::Start, "[4]").await, 0);
+    assert!(f.store.enable_endpoint(a.seq, Millis(2000)).await.unwrap());
+    assert!(!f.store.enable_endpoint(a.seq, Millis(2000)).await.unwrap());
+    assert!(
+        f.store
+            .endpoint(f.team, "a")
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+            .is_none()
+    );
+    // Its retry was due at 50 s: enabled again, it goes at once, its retries unspent.
+    let again = f.claim_at(2000).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].body.as_str(), again[0].attempt, again[0].tries),
+        ("[1]", 2, 2)
+    );
+    f.store
+        .finish(vec![outcome(&again[0], NextStep::Delivered)], Millis(2100))
+        .await
+        .unwrap();
+    let next = f.claim_at(2200).await;
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].body, "[2]", "then the rest of its lane, in order");
 }
 
 async fn retries_wait_for_their_time_and_expired_leases_are_taken_over(f: Fixture) {

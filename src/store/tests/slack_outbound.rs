@@ -26,6 +26,7 @@ fn slack_endpoint(team_seq: i64, workspace: &str) -> Endpoint {
         previous_secret_until: None,
         batch_size: 1,
         created_at: Millis(0),
+        disabled: None,
     }
 }
 

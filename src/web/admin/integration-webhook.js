@@ -35,7 +35,24 @@
     if (h.previousSecretExpiresAt) {
       note.textContent = 'The previous secret also signs every request until ' + I.fullTime(h.previousSecretExpiresAt) + '.';
     }
+    showDisabled(h);
     if (log) log.setEnabled(h.enabled);
+  }
+
+  // Why it is disabled and since when; while Palaver probes it, when the next probe is.
+  function showDisabled(h) {
+    var note = q('[data-disabled-note]');
+    note.hidden = h.enabled;
+    if (h.enabled) return;
+    var reason = h.disabledReason || 'Disabled';
+    q('[data-disabled-reason]').textContent = 'Disabled: ' + reason.charAt(0).toLowerCase() + reason.slice(1) + '.';
+    var at = q('[data-disabled-when]');
+    at.textContent = h.disabledAt ? 'Since ' + I.fullTime(h.disabledAt) + '.' : '';
+    var probe = q('[data-disabled-probe]');
+    probe.hidden = !h.nextProbeAt;
+    if (h.nextProbeAt) {
+      probe.textContent = 'Palaver tries the oldest held delivery now and then (next: ' + I.fullTime(h.nextProbeAt) + '); when your server takes it, the webhook is enabled again by itself.';
+    }
   }
 
   function showSecret() {
@@ -166,7 +183,7 @@
   q('[data-send-test]').addEventListener('click', function (e) {
     sendTest(e.currentTarget);
   });
-  q('[data-toggle-enabled]').addEventListener('click', function (e) {
+  function toggle(e) {
     var button = e.currentTarget;
     button.disabled = true;
     patch({ enabled: !hook.enabled })
@@ -179,7 +196,9 @@
       .then(function () {
         button.disabled = false;
       });
-  });
+  }
+  q('[data-toggle-enabled]').addEventListener('click', toggle);
+  q('[data-enable-now]').addEventListener('click', toggle);
   q('[data-reveal]').addEventListener('click', function () {
     revealed = !revealed;
     showSecret();
@@ -192,6 +211,8 @@
   });
   q('[data-delete]').addEventListener('click', remove);
   I.onWebhookSubmit(form, function (body) {
+    // Saving other settings leaves a disabled webhook's reason (and its probes) alone.
+    if (body.enabled === hook.enabled) delete body.enabled;
     return patch(body).then(function () {
       C.toast('Changes saved.');
     });

@@ -67,6 +67,12 @@
       el('td', { 'data-label': 'Events' }, [eventsCell(hook)]),
       el('td', { 'data-label': 'Status' }, [
         el('span', { class: 'pill ' + (hook.enabled ? 'pill-enabled' : 'pill-disabled'), text: hook.enabled ? 'Enabled' : 'Disabled' }),
+        hook.enabled || !hook.disabledReason ? null : el('div', {
+          class: 'muted small disabled-reason',
+          'data-test': 'webhook-disabled-reason',
+          title: hook.disabledAt ? 'Since ' + I.fullTime(hook.disabledAt) : '',
+          text: hook.disabledReason + (hook.disabledAt ? ' · ' + C.when(hook.disabledAt) : ''),
+        }),
       ]),
       el('td', { 'data-label': 'Batch size', class: 'num', title: hook.batchSize === 1 ? 'Each event alone' : 'Up to ' + hook.batchSize + ' events per request', text: String(hook.batchSize) }),
       el('td', { 'data-label': 'Created', class: 'nowrap', title: I.fullTime(hook.createdAt), text: C.when(hook.createdAt) }),
