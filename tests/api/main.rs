@@ -58,6 +58,7 @@ mod logs_secrets;
 mod multiprocess;
 mod ordering;
 mod proxy;
+mod receivers;
 mod scene;
 mod schema_examples;
 mod seed;
