@@ -2,6 +2,7 @@
 
 use crate::delivery::schedule::parse_duration;
 use crate::delivery::{DeliveryConfig, RetrySchedule, WebhookProxy};
+use crate::retention::{Retention, RetentionConfig};
 use crate::slack::SlackConfig;
 use crate::slack::client::check_api_url;
 use clap::{Args, Parser, Subcommand};
@@ -25,7 +26,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum CommandLine {
     /// Run the server: HTTP API, live streams and webhook delivery in one process.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage teams.
     Team {
         #[command(subcommand)]
@@ -149,6 +150,14 @@ pub struct ServeArgs {
     /// `--visitor-rate-limit`.
     #[arg(long, env = "PALAVER_VISITOR_SITE_RATE_LIMIT")]
     pub visitor_site_rate_limit: Option<u32>,
+    /// Purge delivered and failed deliveries, with their attempts, this long after their last
+    /// attempt (`30d`, `12h`, …; `off` keeps them). Pending deliveries are never purged.
+    #[arg(long, env = "PALAVER_RETENTION", default_value = "30d", value_parser = Retention::parse)]
+    pub retention: Retention,
+    /// Purge conversations this long after they ended, with their messages and events (`90d`,
+    /// …); `off`, the default, keeps them.
+    #[arg(long, env = "PALAVER_MESSAGE_RETENTION", default_value = "off", value_parser = Retention::parse)]
+    pub message_retention: Retention,
     /// The Slack Web API's base URL (a stand-in's for tests).
     #[arg(long, env = "PALAVER_SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
     pub slack_api_url: String,
@@ -163,6 +172,14 @@ impl ServeArgs {
             api_url: self.slack_api_url.clone(),
             timeout: self.delivery_timeout,
         })
+    }
+
+    /// What the retention sweep purges.
+    pub fn retention(&self) -> RetentionConfig {
+        RetentionConfig {
+            deliveries: self.retention,
+            conversations: self.message_retention,
+        }
     }
 
     /// The visitor API's limits: per address, and per site (100 times that unless set).
@@ -239,7 +256,7 @@ mod tests {
         let mut argv = vec!["palaver", "serve"];
         argv.extend_from_slice(args);
         match Cli::try_parse_from(argv).expect("parses").command {
-            CommandLine::Serve(s) => s,
+            CommandLine::Serve(s) => *s,
             other => panic!("not serve: {other:?}"),
         }
     }
@@ -288,6 +305,19 @@ mod tests {
         assert_eq!(serve(&off).visitor_limits(), (0, 0));
         let both = [&off[..], &["--visitor-site-rate-limit", "7"]].concat();
         assert_eq!(serve(&both).visitor_limits(), (0, 7));
+    }
+
+    #[test]
+    fn deliveries_are_kept_thirty_days_and_conversations_until_asked() {
+        let day = Duration::from_secs(86_400);
+        let r = serve(&[]).retention();
+        assert_eq!((r.deliveries.0, r.conversations.0), (Some(30 * day), None));
+        let r = serve(&["--retention", "off", "--message-retention", "90d"]).retention();
+        assert_eq!((r.deliveries.0, r.conversations.0), (None, Some(90 * day)));
+        let err = Cli::try_parse_from(["palaver", "serve", "--retention", "30 days"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--retention") && err.contains("30d"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! | [`slack`] | the Slack bridge: app manifest, Web API client (configurable base URL), connecting a workspace, request signatures, Palaver → Slack through the outbox, Slack → Palaver through the Events API and a durable inbox |
 //! | [`web`] | what browsers open: the widget script websites embed (`/widget.js`), the start and demo pages; embedded, templates compiled in |
 //! | [`metrics`] | process counters for `/metrics` |
+//! | [`retention`] | the background sweep purging finished deliveries and, if asked, ended conversations |
 //! | [`listen`] | `palaver listen`: a local receiver that verifies, prints and forwards deliveries |
 //! | [`backup`] | `palaver backup` and `palaver restore`: a consistent copy of the embedded store while it runs (SQLite's online backup), and putting one back |
 //! | [`config`] | flags and environment, validated at start |
@@ -25,6 +26,7 @@ pub mod delivery;
 pub mod domain;
 pub mod listen;
 pub mod metrics;
+pub mod retention;
 pub mod server;
 pub mod slack;
 pub mod store;

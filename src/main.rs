@@ -37,7 +37,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(args.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
-            server::serve(args, listener, shutdown_signal()?).await
+            server::serve(*args, listener, shutdown_signal()?).await
         }
         CommandLine::Team {
             command: TeamCommand::Create { name, store: s },

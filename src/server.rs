@@ -64,6 +64,7 @@ pub async fn serve(
     tokio::spawn(prune_answers(store.clone()));
     tokio::spawn(prune_sessions(store.clone(), args.session_idle));
     tokio::spawn(prune_slack_events(store.clone()));
+    crate::retention::start(store.clone(), args.retention(), stop_rx.clone());
     let chat = Arc::new(Chat::new(store.clone()));
     let inbox = Inbox::start(store.clone(), chat.clone(), slack.clone(), stop_rx.clone());
     let state = AppState::new(api::Shared {

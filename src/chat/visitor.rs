@@ -221,6 +221,10 @@ impl Chat {
         }
         self.check_owner(visitor, conversation_id).await?;
         self.run(visitor.team_seq, visitor.seq, idem, |p| {
+            // None left: purged (`--message-retention`) since the owner was cached.
+            if p.state.conversation.is_none() {
+                return Err(ChatError::NotFound("conversation"));
+            }
             let changed = p.state.visitor.identity.email != address;
             if changed {
                 p.state.visitor.identity.email = address.to_string();

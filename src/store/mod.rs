@@ -8,6 +8,7 @@ pub mod health;
 mod model;
 pub mod notes;
 pub mod postgres;
+pub mod purge;
 mod rows;
 pub mod sessions;
 mod shared_reads;
@@ -22,6 +23,7 @@ pub use handoff::Handoff;
 pub use health::EndpointHealth;
 pub use model::*;
 pub use notes::{NoteRecord, Notes};
+pub use purge::{Purge, Purged};
 pub use sessions::{AgentLogin, SessionRecord, Sessions};
 pub use slack::{SlackChannel, SlackConnection, SlackLinks, SlackSend};
 pub use slack_inbox::{InboxClaim, InboxEvent, SlackInbox};
@@ -269,7 +271,7 @@ pub trait Outbox: Send + Sync {
 }
 
 /// Where Palaver keeps its state (see [`Directory`], [`Conversations`], [`Outbox`], [`Sessions`],
-/// [`TeamFeed`], [`SlackLinks`], [`SlackInbox`], [`Notes`]). Writes are
+/// [`TeamFeed`], [`SlackLinks`], [`SlackInbox`], [`Notes`], [`Purge`]). Writes are
 /// transactional; [`Conversations::commit`] writes a chat change, its events and their
 /// deliveries (the outbox) in one transaction.
 #[async_trait]
@@ -282,6 +284,7 @@ pub trait Store:
     + SlackLinks
     + SlackInbox
     + Notes
+    + Purge
     + Send
     + Sync
     + 'static

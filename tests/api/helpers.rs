@@ -40,6 +40,8 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_SLACK_API_URL",
     "PALAVER_VISITOR_RATE_LIMIT",
     "PALAVER_VISITOR_SITE_RATE_LIMIT",
+    "PALAVER_RETENTION",
+    "PALAVER_MESSAGE_RETENTION",
 ];
 
 /// Everything needed to start (and restart) one server the same way.

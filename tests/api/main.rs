@@ -59,6 +59,7 @@ mod multiprocess;
 mod ordering;
 mod proxy;
 mod receivers;
+mod retention;
 mod scene;
 mod schema_examples;
 mod seed;

@@ -10,6 +10,7 @@ mod disabling;
 mod feed;
 mod notes;
 mod outbox;
+mod purge;
 mod requeue;
 mod sessions;
 mod slack;

@@ -9,6 +9,7 @@ mod disabling;
 mod feed;
 mod notes;
 mod outbox;
+mod purge;
 mod reads;
 mod requeue;
 mod sessions;

@@ -52,6 +52,7 @@ on_every_store!(
 
 mod batch;
 mod feed;
+mod purge;
 mod slack;
 mod slack_inbox;
 mod slack_outbound;

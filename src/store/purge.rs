@@ -1,0 +1,77 @@
+//! Retention: deleting what is past its keeping time, one small batch per call, so that the
+//! background sweep ([`crate::retention`]) can pause between batches and never hold the writer
+//! (SQLite) or many row locks (PostgreSQL) for long.
+//!
+//! What goes, and what never does:
+//! - finished deliveries (delivered or failed) whose last attempt is older than `--retention`,
+//!   with their attempts and Slack progress, and the test events that no delivery needs any
+//!   more. A pending delivery is never purged. A chat event stays while its conversation does:
+//!   its stored body is only a head (see [`super::bodies`]), and it is the team feed's record
+//!   of the conversation (`GET /api/v1/events`);
+//! - with `--message-retention`, conversations that ended before it, with their messages,
+//!   private notes, events, and those events' deliveries and attempts — except a conversation
+//!   one of whose events a pending delivery still needs (its body is rebuilt from the
+//!   conversation's messages). The visitor stays (their Slack channel is theirs, by name); their
+//!   version is bumped so that every process reloads what it keeps of them.
+
+use super::Result;
+use crate::domain::Millis;
+use async_trait::async_trait;
+
+/// What purging removed, by kind of row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub deliveries: u64,
+    pub attempts: u64,
+    pub events: u64,
+    pub conversations: u64,
+    pub messages: u64,
+    pub notes: u64,
+}
+
+impl Purged {
+    /// All rows removed.
+    pub fn rows(&self) -> u64 {
+        self.deliveries
+            + self.attempts
+            + self.events
+            + self.conversations
+            + self.messages
+            + self.notes
+    }
+}
+
+impl std::ops::AddAssign for Purged {
+    fn add_assign(&mut self, o: Purged) {
+        self.deliveries += o.deliveries;
+        self.attempts += o.attempts;
+        self.events += o.events;
+        self.conversations += o.conversations;
+        self.messages += o.messages;
+        self.notes += o.notes;
+    }
+}
+
+/// Where a sweep of ended conversations is: the last one looked at, as `(ended_at, seq)`.
+pub type ConversationCursor = (i64, i64);
+
+/// Purging, a batch at a time; see the module docs.
+#[async_trait]
+pub trait Purge: Send + Sync {
+    /// Deletes up to `limit` finished deliveries whose last attempt was before `before`,
+    /// oldest first, with their attempts and Slack progress, and the test events (of no
+    /// conversation) that no delivery needs any more. Several processes may call it at once:
+    /// each takes other rows.
+    async fn purge_deliveries(&self, before: Millis, limit: u32) -> Result<Purged>;
+
+    /// Looks at up to `limit` conversations that ended before `before`, in `(ended_at, seq)`
+    /// order after `after`, and deletes those no pending delivery needs (see the module docs),
+    /// with their messages, notes, events, deliveries and attempts. Answers what went and where
+    /// the next call goes on from (`None`: no ended conversation is left to look at).
+    async fn purge_conversations(
+        &self,
+        before: Millis,
+        after: ConversationCursor,
+        limit: u32,
+    ) -> Result<(Purged, Option<ConversationCursor>)>;
+}
