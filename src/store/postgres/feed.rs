@@ -12,6 +12,35 @@ const HORIZON: &str = "pg_snapshot_xmin(pg_current_snapshot())";
 /// An `xid8` as a number (they stay far below 2^63).
 const XID: &str = "e.xid::text::bigint";
 
+impl PgStore {
+    /// The position of event `seq` if it was purged since it was sent (`--message-retention`),
+    /// or `None` if it is another event (not final yet, another team's, a test event) or no
+    /// event ever had that `seq`. Its transaction is not known any more; the
+    /// position is just before the oldest transaction of the team's events after it (or the
+    /// head if there are none), so that none of them is skipped. An event written in the same
+    /// moments as the purged one, before it in `seq` but not in transaction order, may come
+    /// again: the purged one is long final, as are its neighbours.
+    async fn purged_position(&self, team_seq: i64, seq: i64) -> Result<Option<FeedPosition>> {
+        let sql = format!(
+            "SELECT (SELECT MAX(seq) FROM events WHERE NOT EXISTS (SELECT 1 FROM events WHERE seq = $2)),
+                    (SELECT MIN({XID}) FROM events e
+                     WHERE e.team_seq = $1 AND e.conversation_seq IS NOT NULL AND e.seq > $2)"
+        );
+        let (newest, after): (Option<i64>, Option<i64>) = sqlx::query_as(&sql)
+            .bind(team_seq)
+            .bind(seq)
+            .fetch_one(&self.pool)
+            .await?;
+        if seq <= 0 || seq > newest.unwrap_or(0) {
+            return Ok(None);
+        }
+        Ok(Some(match after {
+            Some(xid) => FeedPosition { xid: xid - 1, seq },
+            None => self.feed_head(team_seq).await?,
+        }))
+    }
+}
+
 #[async_trait]
 impl TeamFeed for PgStore {
     async fn feed_head(&self, team_seq: i64) -> Result<FeedPosition> {
@@ -38,7 +67,10 @@ impl TeamFeed for PgStore {
             .bind(team_seq)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(xid.map(|xid| FeedPosition { xid, seq }))
+        match xid {
+            Some(xid) => Ok(Some(FeedPosition { xid, seq })),
+            None => self.purged_position(team_seq, seq).await,
+        }
     }
 
     async fn feed_after(

@@ -20,15 +20,22 @@ impl TeamFeed for SqliteStore {
         })
     }
 
+    /// An event purged since it was sent (`--message-retention`) is still a position: its `seq`
+    /// is never given to another event (see [`super::purge`]).
     async fn feed_position(&self, team_seq: i64, seq: i64) -> Result<Option<FeedPosition>> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT seq FROM events WHERE seq = $1 AND team_seq = $2 AND conversation_seq IS NOT NULL",
+        let (found, newest): (Option<bool>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT team_seq = $2 AND conversation_seq IS NOT NULL FROM events WHERE seq = $1),
+                    (SELECT MAX(seq) FROM events)",
         )
         .bind(seq)
         .bind(team_seq)
-        .fetch_optional(&self.read)
+        .fetch_one(&self.read)
         .await?;
-        Ok(found.map(|seq| FeedPosition { xid: 0, seq }))
+        let known = match found {
+            Some(teams_chat_event) => teams_chat_event,
+            None => seq > 0 && seq <= newest.unwrap_or(0),
+        };
+        Ok(known.then_some(FeedPosition { xid: 0, seq }))
     }
 
     async fn feed_after(

@@ -51,6 +51,7 @@ on_every_store!(
 );
 
 mod batch;
+mod conv;
 mod feed;
 mod purge;
 mod slack;

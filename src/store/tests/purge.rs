@@ -1,7 +1,7 @@
 //! Retention's purges ([`crate::store::purge`]): what goes, what stays, in batches.
 
+use super::conv::Conv;
 use super::*;
-use crate::domain::ConversationStatus;
 use crate::store::purge::{ConversationCursor, Purged};
 use sqlx::Connection;
 
@@ -74,6 +74,20 @@ async fn purge_conversations(f: &Fixture, before: i64, limit: u32) -> Purged {
             Some(next) => after = next,
             None => return all,
         }
+    }
+}
+
+/// The team feed after `after` once `n` events are final. On PostgreSQL a write transaction of
+/// any database of the cluster (other tests run beside this one) holds the horizon back while
+/// it runs: the feed is read again, for at most 20 s.
+async fn final_feed(f: &Fixture, after: FeedPosition, n: usize) -> Vec<FeedEvent> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let b = f.store.feed_after(f.team, after, 100).await.unwrap();
+        if (!b.held && b.events.len() >= n) || std::time::Instant::now() > deadline {
+            return b.events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
 
@@ -182,6 +196,9 @@ async fn message_retention_takes_old_ended_conversations_no_pending_delivery_nee
     let mut dan = Conv::start(&f, "dan", 1000).await;
     dan.say(&f, "still there").await;
     let ann_version = ann.version;
+    let feed = final_feed(&f, FeedPosition::START, 14).await;
+    let anns_last = feed.iter().rfind(|e| e.conversation_id == "c_ann").unwrap();
+    let (anns_last, after_ann) = (anns_last.position.seq, feed.len() - 4);
 
     let p = purge_conversations(&f, 10_000, 1).await;
     let expected = Purged {
@@ -210,6 +227,14 @@ async fn message_retention_takes_old_ended_conversations_no_pending_delivery_nee
         assert_eq!(f.store.messages(kept.seq).await.unwrap().len(), messages);
         assert!(count(&f, &per(kept.seq)).await > 0, "{c}'s events");
     }
+    // A team feed that sent ann's last event resumes after it, skipping nothing.
+    let at = f.store.feed_position(f.team, anns_last).await.unwrap();
+    let at = at.expect("a purged event is still a position");
+    let rest = final_feed(&f, at, after_ann).await;
+    assert_eq!(rest.len(), after_ann, "{rest:?}");
+    assert!(rest.iter().all(|e| e.conversation_id != "c_ann"));
+    let unknown = f.store.feed_position(f.team, anns_last + 1000).await;
+    assert_eq!(unknown.unwrap(), None, "never an event's");
     // The visitor stays; what a process kept of them is out of date (version check).
     assert!(f.store.visitor(ann.visitor).await.unwrap().is_some());
     let stale = Commit {
@@ -242,114 +267,4 @@ async fn message_retention_takes_old_ended_conversations_no_pending_delivery_nee
             .unwrap()
             .is_some()
     );
-}
-
-/// A visitor's conversation written as chat commits would (bodies whole: no transcript cut).
-struct Conv {
-    name: String,
-    visitor: i64,
-    seq: i64,
-    version: i64,
-    at: i64,
-    said: usize,
-}
-
-impl Conv {
-    /// A new visitor `name` whose conversation `c_<name>` starts at `at`, with its `start`.
-    async fn start(f: &Fixture, name: &str, at: i64) -> Conv {
-        let mut c = Conv {
-            name: name.into(),
-            visitor: 0,
-            seq: 0,
-            version: 1,
-            at,
-            said: 0,
-        };
-        let steps = vec![
-            Step::InsertVisitor {
-                id: format!("v_{name}"),
-                name: name.into(),
-                channel_name: format!("z-{name}"),
-                identity: crate::domain::Identity::default(),
-                token_hash: format!("tok_{name}"),
-                at: Millis(at),
-            },
-            Step::InsertConversation {
-                id: format!("c_{name}"),
-                visitor_seq: None,
-                at: Millis(at),
-            },
-            c.event(EventName::Start),
-        ];
-        let done = f.store.commit(Commit {
-            team_seq: f.team,
-            steps,
-        });
-        let done = done.await.unwrap();
-        (c.visitor, c.seq) = (done.visitor_seq.unwrap(), done.conversation_seq.unwrap());
-        c
-    }
-
-    fn event(&self, name: EventName) -> Step {
-        Step::InsertEvent {
-            id: crate::domain::new_id("evt_"),
-            conversation_seq: (self.seq > 0).then_some(self.seq),
-            name: name.as_str(),
-            bit: name.bit(),
-            lane: format!("v_{}", self.name),
-            body: format!("[\"{} of {}\"]", name.as_str(), self.name),
-            transcript: None,
-            at: Millis(self.at),
-        }
-    }
-
-    async fn commit(&mut self, f: &Fixture, mut steps: Vec<Step>) {
-        steps.insert(
-            0,
-            Step::CheckVisitor {
-                seq: self.visitor,
-                version: self.version,
-            },
-        );
-        let c = Commit {
-            team_seq: f.team,
-            steps,
-        };
-        f.store.commit(c).await.unwrap();
-        self.version += 1;
-    }
-
-    async fn say(&mut self, f: &Fixture, text: &str) {
-        self.said += 1;
-        let message = MessageRecord {
-            seq: 0,
-            id: format!("m_{}_{}", self.name, self.said),
-            agent_id: None,
-            user_name: self.name.clone(),
-            user_picture: String::new(),
-            text: text.into(),
-            created_at: Millis(self.at),
-            origin: String::new(),
-        };
-        let steps = vec![
-            Step::InsertMessage {
-                conversation_seq: Some(self.seq),
-                message,
-            },
-            self.event(EventName::MessageVisitor),
-        ];
-        self.commit(f, steps).await;
-    }
-
-    async fn end(&mut self, f: &Fixture, at: i64) {
-        let end = Step::UpdateConversation {
-            seq: Some(self.seq),
-            status: ConversationStatus::Ended,
-            agent_id: None,
-            agent: None,
-            ended_at: Some(Millis(at)),
-        };
-        let steps = vec![end, self.event(EventName::End)];
-        self.commit(f, steps).await;
-    }
 }
