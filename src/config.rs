@@ -19,8 +19,19 @@ use std::time::Duration;
     about = "Self-hosted live chat with Talkus-compatible webhooks"
 )]
 pub struct Cli {
+    /// How log lines are written (to stderr): `text` for people, `json` for a log collector
+    /// (one object a line: timestamp, level, target, fields).
+    #[arg(long, global = true, env = "PALAVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: CommandLine,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,7 +11,7 @@
 //! | [`api`] | axum routers, auth, problem+json errors, idempotency, the live stream (SSE), OpenAPI |
 //! | [`slack`] | the Slack bridge: app manifest, Web API client (configurable base URL), connecting a workspace, request signatures, Palaver → Slack through the outbox, Slack → Palaver through the Events API and a durable inbox |
 //! | [`web`] | what browsers open: the widget script websites embed (`/widget.js`), the start and demo pages; embedded, templates compiled in |
-//! | [`metrics`] | process counters for `/metrics` |
+//! | [`metrics`] | `/metrics` in Prometheus' text format: the process's counters and histograms (atomics), the store's backlog read at scrape time |
 //! | [`retention`] | the background sweep purging finished deliveries and, if asked, ended conversations |
 //! | [`listen`] | `palaver listen`: a local receiver that verifies, prints and forwards deliveries |
 //! | [`backup`] | `palaver backup` and `palaver restore`: a consistent copy of the embedded store while it runs (SQLite's online backup), and putting one back |

@@ -1,7 +1,7 @@
 //! `palaver`: parses the command line and runs the server or a command.
 
 use clap::Parser;
-use palaver::config::{Cli, CommandLine, ManifestFormat, SlackCommand, TeamCommand};
+use palaver::config::{Cli, CommandLine, LogFormat, ManifestFormat, SlackCommand, TeamCommand};
 use palaver::slack::manifest;
 use palaver::{backup, listen, server, store};
 use tracing_subscriber::EnvFilter;
@@ -15,19 +15,38 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    let format = cli.log_format;
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            match format {
+                LogFormat::Text => eprintln!("palaver: {e:#}"),
+                LogFormat::Json => tracing::error!(error = %format!("{e:#}"), "palaver stopped"),
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Log lines on stderr, as `RUST_LOG` filters them (default: Palaver's at info and above).
+fn init_logs(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("palaver=info")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match run(Cli::parse()).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("palaver: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // One object a line; no span lists (Palaver's log lines carry their context as fields).
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
     }
 }
 

@@ -29,6 +29,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let delivery = args.delivery()?;
+    crate::metrics::set_delivery_timeout(delivery.timeout);
     let slack = Arc::new(SlackClient::new(&args.slack()?).map_err(anyhow::Error::msg)?);
     std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
         format!(

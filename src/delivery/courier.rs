@@ -65,7 +65,12 @@ impl Couriers {
             EndpointKind::Webhook => None,
         };
         let attempted = match courier {
-            Some(courier) => courier.attempt(&c, budget).await,
+            Some(courier) => {
+                let started = std::time::Instant::now();
+                let attempted = courier.attempt(&c, budget).await;
+                crate::metrics::attempt_took(c.endpoint_seq, started.elapsed());
+                attempted
+            }
             None => Attempted {
                 record: AttemptRecord {
                     n: c.attempt,
@@ -82,11 +87,6 @@ impl Couriers {
             },
         };
         let next = next_step(attempted.verdict, &c, schedule);
-        crate::metrics::attempt(
-            next == NextStep::Delivered,
-            next == NextStep::Failed,
-            attempted.record.duration_ms.max(0) as u64 * 1000,
-        );
         let error = attempted.record.error.as_deref().unwrap_or("");
         match next {
             NextStep::Delivered => {

@@ -7,6 +7,7 @@ mod batch;
 mod client;
 pub mod courier;
 pub mod guard;
+mod metered;
 mod proxy;
 mod recovery;
 pub mod schedule;

@@ -23,6 +23,7 @@ pub async fn attempt(http: &Http, c: &mut Claimed, timeout: Duration) -> (Attemp
         Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
     };
     let duration_ms = started.elapsed().as_millis() as i64;
+    crate::metrics::attempt_took(c.endpoint_seq, started.elapsed());
     let (status_code, error, response_body, ok) = match result {
         Ok((status, body)) => {
             let ok = (200..300).contains(&status);

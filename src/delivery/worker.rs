@@ -271,7 +271,6 @@ async fn send_request(
 fn not_sent(c: Claimed) -> Outcome {
     let reason = c.unsendable.clone().unwrap_or_default();
     tracing::error!(delivery = %c.id, attempt = c.attempt, "{reason}: the delivery fails unsent");
-    crate::metrics::attempt(false, true, 0);
     Outcome {
         attempt: AttemptRecord {
             n: c.attempt,
@@ -297,11 +296,6 @@ async fn attempt(http: &Http, config: &DeliveryConfig, mut c: crate::store::Clai
             None => NextStep::Failed,
         }
     };
-    crate::metrics::attempt(
-        ok,
-        next == NextStep::Failed,
-        record.duration_ms.max(0) as u64 * 1000,
-    );
     match next {
         NextStep::Delivered => tracing::debug!(delivery = %c.id, attempt = c.attempt, "delivered"),
         _ => {
@@ -320,6 +314,7 @@ async fn record(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Outcome>) {
     let mut batch = Vec::with_capacity(256);
     while rx.recv_many(&mut batch, 256).await > 0 {
         let outcomes: Vec<Outcome> = std::mem::take(&mut batch);
+        outcomes.iter().for_each(super::metered::outcome);
         let mut delay = Duration::from_millis(100);
         loop {
             match store.finish(outcomes.clone(), Millis::now()).await {

@@ -1,6 +1,7 @@
 //! All SQL. One small [`Store`] trait; the embedded SQLite implementation behind it (PostgreSQL
 //! is the next backend), each with its own migrations folder.
 
+pub mod backlog;
 pub mod bodies;
 pub mod feed;
 mod handoff;
@@ -17,6 +18,7 @@ pub mod slack_inbox;
 pub mod sqlite;
 pub mod testdb;
 
+pub use backlog::{Backlog, EndpointBacklog};
 pub use bodies::TranscriptCut;
 pub use feed::{FeedBatch, FeedEvent, FeedPosition, TeamFeed};
 pub use handoff::Handoff;
@@ -238,7 +240,8 @@ pub trait Outbox: Send + Sync {
     async fn enable_endpoint(&self, endpoint_seq: i64, at: Millis) -> Result<bool>;
 
     /// How many deliveries are pending (for `/metrics`).
-    async fn pending_deliveries(&self) -> Result<u64>;
+    /// Every endpoint's pending and failed deliveries and the most overdue one (for `/metrics`).
+    async fn backlog(&self, now: Millis) -> Result<Backlog>;
 
     async fn deliveries(
         &self,

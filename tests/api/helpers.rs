@@ -42,6 +42,7 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_VISITOR_SITE_RATE_LIMIT",
     "PALAVER_RETENTION",
     "PALAVER_MESSAGE_RETENTION",
+    "PALAVER_LOG_FORMAT",
 ];
 
 /// Everything needed to start (and restart) one server the same way.

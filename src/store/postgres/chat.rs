@@ -52,7 +52,7 @@ impl Conversations for PgStore {
             .begin_with(commit::begin_locking(commit::lanes(&c)))
             .await?;
         let done = commit::apply(tx.acquire().await?, c, &self.recent).await?;
-        tx.commit().await?;
+        commit::commit_durable(tx, 1).await?;
         if done.deliveries > 0 {
             self.announce(WORK, String::new());
             self.work.notify_one();

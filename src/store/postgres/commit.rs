@@ -56,6 +56,15 @@ fn begin_with_locks<'a>(mut sql: String, lanes: impl IntoIterator<Item = &'a str
     sql
 }
 
+/// Commits `tx`, which `jobs` writes shared, and waits for its flush; counted in `/metrics`.
+pub async fn commit_durable(tx: sqlx::Transaction<'_, sqlx::Postgres>, jobs: usize) -> Result<()> {
+    let started = std::time::Instant::now();
+    tx.commit().await?;
+    crate::metrics::commit_group(jobs);
+    crate::metrics::flushed(started.elapsed());
+    Ok(())
+}
+
 /// The lanes a commit fans events out to: locked when its transaction begins.
 pub fn lanes(c: &Commit) -> impl Iterator<Item = &str> {
     c.steps.iter().filter_map(|s| match s {

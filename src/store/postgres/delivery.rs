@@ -57,13 +57,8 @@ impl Outbox for PgStore {
         Ok(enabled)
     }
 
-    async fn pending_deliveries(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries WHERE state IN ('ready', 'waiting')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n as u64)
+    async fn backlog(&self, now: Millis) -> Result<Backlog> {
+        crate::store::backlog::on_postgres::backlog(&self.pool, now).await
     }
 
     async fn deliveries(

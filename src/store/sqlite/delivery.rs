@@ -66,13 +66,8 @@ impl Outbox for SqliteStore {
         Ok(enabled)
     }
 
-    async fn pending_deliveries(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_lane WHERE state IN ('ready', 'waiting')",
-        )
-        .fetch_one(&self.read)
-        .await?;
-        Ok(n as u64)
+    async fn backlog(&self, now: Millis) -> Result<Backlog> {
+        crate::store::backlog::on_sqlite::backlog(&self.read, now).await
     }
 
     async fn deliveries(

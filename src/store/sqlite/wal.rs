@@ -80,7 +80,9 @@ pub(super) fn sync_loop(log: &Log, flushes: std_mpsc::Receiver<Flush>) {
             answer(waiting, result);
             continue;
         }
+        let started = std::time::Instant::now();
         let flushed = log.flush(&mut file);
+        crate::metrics::flushed(started.elapsed());
         for n in notifiers {
             let _ = n.send(Msg::Synced);
         }

@@ -249,6 +249,9 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
             continue;
         }
         let o = open.take().expect("an open transaction");
+        if o.durable {
+            crate::metrics::commit_group(o.finishers.len());
+        }
         match conn
             .prepare_cached("COMMIT")
             .and_then(|mut c| c.execute([]))

@@ -1,0 +1,132 @@
+//! The deliveries' backlog for `/metrics`, read at scrape time in one statement: each
+//! endpoint's pending deliveries (through the partial index of pending rows: the work grows with
+//! the backlog, not with the history), its oldest pending one, its failed ones among its newest
+//! [`HEALTH_WINDOW_ROWS`] (through the `(endpoint_seq, seq)` index, as the Integration page's
+//! health reads them), and how late the most overdue delivery is (the head of the due index).
+
+use super::health::HEALTH_WINDOW_ROWS;
+use super::*;
+
+/// The backlog of every endpoint, and the most overdue delivery.
+#[derive(Clone, Debug, Default)]
+pub struct Backlog {
+    pub endpoints: Vec<EndpointBacklog>,
+    /// When the most overdue delivery of an enabled endpoint was due, if one is due at the
+    /// reading's time (claimed ones are not: their lease pushed their time back).
+    pub oldest_due_at: Option<Millis>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EndpointBacklog {
+    pub seq: i64,
+    pub id: String,
+    pub kind: EndpointKind,
+    pub enabled: bool,
+    pub pending: i64,
+    /// Failed deliveries among the endpoint's newest [`HEALTH_WINDOW_ROWS`].
+    pub failed: i64,
+    /// When the event of its oldest pending delivery happened.
+    pub oldest_pending_at: Option<Millis>,
+}
+
+/// One statement. `{pending}` and `{due}` are the deliveries table with an index hint on SQLite,
+/// `{window}` the endpoint's newest deliveries' seqs (`$1` of them) as the backend can use them
+/// as index look-ups, `{enabled:X}` endpoint X's enabled flag as 0 or 1.
+const BACKLOG: &str = "WITH p AS (
+         SELECT endpoint_seq, COUNT(*) AS n, MIN(seq) AS first FROM {pending}
+         WHERE state IN ('ready', 'waiting') GROUP BY endpoint_seq)
+     SELECT e.seq, e.id, e.kind, {enabled:e}, COALESCE(p.n, 0),
+            (SELECT created_at FROM deliveries WHERE seq = p.first),
+            (SELECT COUNT(*) FROM deliveries WHERE state = 'failed' AND {window}),
+            (SELECT d.next_attempt_at FROM {due} JOIN endpoints due_e ON due_e.seq = d.endpoint_seq
+             WHERE d.state = 'ready' AND d.next_attempt_at <= $2 AND {enabled:due_e} = 1
+             ORDER BY d.next_attempt_at LIMIT 1)
+     FROM endpoints e LEFT JOIN p ON p.endpoint_seq = e.seq
+     ORDER BY e.seq";
+
+/// The endpoint's newest `$1` deliveries.
+const NEWEST: &str =
+    "SELECT seq FROM deliveries WHERE endpoint_seq = e.seq ORDER BY seq DESC LIMIT $1";
+
+type Row = (i64, String, String, i64, i64, Option<i64>, i64, Option<i64>);
+
+/// The statement for a backend.
+fn statement(pending: &str, due: &str, window: &str, enabled: &str) -> String {
+    BACKLOG
+        .replace("{pending}", pending)
+        .replace("{due}", due)
+        .replace("{window}", &window.replace("{newest}", NEWEST))
+        .replace("{enabled:e}", &enabled.replace("{t}", "e"))
+        .replace("{enabled:due_e}", &enabled.replace("{t}", "due_e"))
+}
+
+fn backlog(rows: Vec<Row>) -> Backlog {
+    let oldest_due_at = rows.first().and_then(|r| r.7).map(Millis);
+    let endpoints = rows
+        .into_iter()
+        .map(
+            |(seq, id, kind, enabled, pending, oldest, failed, _)| EndpointBacklog {
+                seq,
+                id,
+                kind: EndpointKind::parse(&kind).unwrap_or_default(),
+                enabled: enabled != 0,
+                pending,
+                failed,
+                oldest_pending_at: oldest.map(Millis),
+            },
+        )
+        .collect();
+    Backlog {
+        endpoints,
+        oldest_due_at,
+    }
+}
+
+pub mod on_sqlite {
+    use super::*;
+
+    pub async fn backlog(pool: &sqlx::SqlitePool, now: Millis) -> Result<Backlog> {
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            statement(
+                "deliveries INDEXED BY deliveries_lane",
+                "deliveries d INDEXED BY deliveries_due",
+                "seq IN ({newest})",
+                "{t}.enabled",
+            )
+        });
+        let rows: Vec<Row> = sqlx::query_as(&SQL)
+            .bind(HEALTH_WINDOW_ROWS)
+            .bind(now.0)
+            .fetch_all(pool)
+            .await?;
+        Ok(super::backlog(rows))
+    }
+}
+
+pub mod on_postgres {
+    use super::*;
+
+    /// In a read-only transaction without JIT: the planner cannot know how few endpoints there
+    /// are (the table is too small to be analyzed), and compiling the plan would cost far more
+    /// than running it.
+    pub async fn backlog(pool: &sqlx::PgPool, now: Millis) -> Result<Backlog> {
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            statement(
+                "deliveries",
+                "deliveries d",
+                "seq = ANY(ARRAY({newest}))",
+                "(CASE WHEN {t}.enabled THEN 1 ELSE 0 END)::bigint",
+            )
+        });
+        let mut tx = pool
+            .begin_with("BEGIN READ ONLY; SET LOCAL jit = off")
+            .await?;
+        let rows: Vec<Row> = sqlx::query_as(&SQL)
+            .bind(HEALTH_WINDOW_ROWS)
+            .bind(now.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(super::backlog(rows))
+    }
+}
