@@ -58,6 +58,7 @@ mod logs_secrets;
 mod metrics;
 mod metrics_backlog;
 mod metrics_logs;
+mod metrics_slack;
 mod multiprocess;
 mod ordering;
 mod proxy;
