@@ -11,8 +11,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Pages copied per step (4 MiB with SQLite's default page size), between two progress lines.
-const PAGES_PER_STEP: i32 = 1024;
 /// How long the copy may keep finding the source locked before it gives up.
 const BUSY_LIMIT: Duration = Duration::from_secs(30);
 
@@ -23,7 +21,8 @@ pub struct Report {
 }
 
 /// Copies the live database `db` to `file` (refusing to replace it unless `force`).
-pub fn backup(db: &Path, file: &Path, force: bool) -> anyhow::Result<Report> {
+/// `step_pages` pages are copied per step.
+pub fn backup(db: &Path, file: &Path, force: bool, step_pages: u32) -> anyhow::Result<Report> {
     refuse_target(db, file, force)?;
     if !db.exists() {
         bail!(
@@ -34,7 +33,9 @@ pub fn backup(db: &Path, file: &Path, force: bool) -> anyhow::Result<Report> {
     let src = open_live(db)?;
     check_palaver_database(&src, db)?;
     let tmp = beside(file, &format!(".partial-{}", std::process::id()));
-    let result = copy_into(&src, &tmp).and_then(|report| {
+    let mut shown = None;
+    let progress = |p: Progress| show(p, &mut shown);
+    let result = copy_into(&src, &tmp, step_pages, progress).and_then(|report| {
         publish(&tmp, file, force)?;
         Ok(report)
     });
@@ -75,8 +76,14 @@ fn open_live(db: &Path) -> anyhow::Result<Connection> {
 }
 
 /// Copies `src` into a new file at `tmp` (readable by its owner only: it holds every secret's
-/// hash and the Slack tokens), checks it and flushes it.
-fn copy_into(src: &Connection, tmp: &Path) -> anyhow::Result<Report> {
+/// hash and the Slack tokens), `step_pages` pages a step, calling `progress` after each; checks
+/// and flushes it.
+fn copy_into(
+    src: &Connection,
+    tmp: &Path,
+    step_pages: u32,
+    progress: impl FnMut(Progress),
+) -> anyhow::Result<Report> {
     OpenOptions::new()
         .write(true)
         .create(true)
@@ -89,7 +96,8 @@ fn copy_into(src: &Connection, tmp: &Path) -> anyhow::Result<Report> {
     // server's commits meanwhile neither restart the copy nor mix into it.
     src.execute_batch("BEGIN")?;
     src.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
-    let pages = steps(&Backup::new(src, &mut dest)?)?;
+    let step_pages = i32::try_from(step_pages.max(1)).unwrap_or(i32::MAX);
+    let pages = steps(&Backup::new(src, &mut dest)?, step_pages, progress)?;
     src.execute_batch("COMMIT")?;
     // A file of its own: no write-ahead log beside it to keep along.
     dest.pragma_update(None, "journal_mode", "delete")?;
@@ -100,20 +108,23 @@ fn copy_into(src: &Connection, tmp: &Path) -> anyhow::Result<Report> {
     Ok(Report { pages, page_size })
 }
 
-/// Runs the copy to its end, a progress line on stderr every tenth of it; the page count.
-fn steps(backup: &Backup<'_, '_>) -> anyhow::Result<i32> {
-    let mut shown = None;
+/// Runs the copy to its end, `progress` told after each step; the page count.
+fn steps(
+    backup: &Backup<'_, '_>,
+    step_pages: i32,
+    mut progress: impl FnMut(Progress),
+) -> anyhow::Result<i32> {
     let mut busy_since: Option<Instant> = None;
     loop {
-        match backup.step(PAGES_PER_STEP)? {
+        match backup.step(step_pages)? {
             StepResult::Done => {
                 let p = backup.progress();
-                show(p, &mut shown);
+                progress(p);
                 return Ok(p.pagecount);
             }
             StepResult::More => {
                 busy_since = None;
-                show(backup.progress(), &mut shown);
+                progress(backup.progress());
             }
             _ => {
                 let since = *busy_since.get_or_insert_with(Instant::now);
@@ -169,4 +180,63 @@ pub(super) fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database in WAL mode with `rows` rows of 1 KiB.
+    fn database(path: &Path, rows: i64) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "journal_mode", "wal").unwrap();
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, pad BLOB)")
+            .unwrap();
+        for id in 0..rows {
+            conn.execute("INSERT INTO t VALUES (?1, zeroblob(1024))", [id])
+                .unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn the_copy_is_the_snapshot_of_its_start_whatever_is_written_between_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("live.db");
+        let writer = database(&db, 2000);
+        let src = open_live(&db).unwrap();
+        let tmp = dir.path().join("copy.db");
+        let mut steps = 0;
+        let report = copy_into(&src, &tmp, 16, |_| {
+            steps += 1;
+            // Started over at every step, it would never end.
+            assert!(steps < 1000, "the copy keeps starting over");
+            // Another connection commits between every two steps, as the server does.
+            writer
+                .execute("INSERT INTO t VALUES (NULL, zeroblob(1024))", [])
+                .unwrap();
+        })
+        .unwrap();
+        let pages = i64::from(report.pages);
+        assert!(pages > 16 * 10, "too small to need steps: {pages} pages");
+        // Never started over: one pass over the pages.
+        assert_eq!(
+            i64::from(steps),
+            (pages + 15) / 16,
+            "{steps} steps for {pages} pages"
+        );
+        let copy = Connection::open(&tmp).unwrap();
+        let rows: i64 = copy
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2000, "the copy is the database as the backup began");
+        let live: i64 = writer
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(live, 2000 + i64::from(steps));
+        let mode: String = copy
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "delete", "the copy stands alone, without a log");
+    }
 }

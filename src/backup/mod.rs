@@ -31,6 +31,10 @@ pub struct BackupArgs {
     /// Replace the file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Pages copied per step (a progress line each tenth of the way); the server's commits go
+    /// on between and during steps either way.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub step_pages: u32,
     #[command(flatten)]
     pub store: crate::config::StoreArgs,
 }
@@ -47,7 +51,7 @@ pub struct RestoreArgs {
 /// Copies the store's database to `args.file`; progress on stderr, one line on stdout at the end.
 pub fn backup(args: &BackupArgs) -> anyhow::Result<()> {
     let db = sqlite_path(&args.store, "back up", "pg_dump")?;
-    let report = copy::backup(&db, &args.file, args.force)?;
+    let report = copy::backup(&db, &args.file, args.force, args.step_pages)?;
     println!(
         "backed up {} to {} ({} pages of {} bytes; integrity check ok)",
         db.display(),
