@@ -172,6 +172,11 @@ pub struct ServeArgs {
     /// The Slack Web API's base URL (a stand-in's for tests).
     #[arg(long, env = "PALAVER_SLACK_API_URL", default_value = crate::slack::client::DEFAULT_API_URL)]
     pub slack_api_url: String,
+    /// Most memory, in MiB, for visitors' state kept between commands (above all their
+    /// conversations' transcripts, which grow with each message); the least recently used go
+    /// first and are read again from the store when needed.
+    #[arg(long, env = "PALAVER_CONVERSATION_CACHE_MB", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub conversation_cache_mb: u32,
 }
 
 impl ServeArgs {
@@ -191,6 +196,11 @@ impl ServeArgs {
             deliveries: self.retention,
             conversations: self.message_retention,
         }
+    }
+
+    /// `--conversation-cache-mb` in bytes.
+    pub fn conversation_cache_bytes(&self) -> usize {
+        (self.conversation_cache_mb as usize) << 20
     }
 
     /// The visitor API's limits: per address, and per site (100 times that unless set).

@@ -13,6 +13,7 @@
 //! | [`web`] | what browsers open: the widget script websites embed (`/widget.js`), the start and demo pages; embedded, templates compiled in |
 //! | [`metrics`] | `/metrics` in Prometheus' text format: the process's counters and histograms (atomics), the store's backlog read at scrape time |
 //! | [`retention`] | the background sweep purging finished deliveries and, if asked, ended conversations |
+//! | [`memory`] | the in-memory caches' byte accounting (each cache bounded in bytes, reported at `/metrics`) |
 //! | [`listen`] | `palaver listen`: a local receiver that verifies, prints and forwards deliveries |
 //! | [`backup`] | `palaver backup` and `palaver restore`: a consistent copy of the embedded store while it runs (SQLite's online backup), and putting one back |
 //! | [`config`] | flags and environment, validated at start |
@@ -25,6 +26,7 @@ pub mod config;
 pub mod delivery;
 pub mod domain;
 pub mod listen;
+pub mod memory;
 pub mod metrics;
 pub mod retention;
 pub mod server;

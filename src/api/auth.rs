@@ -4,8 +4,9 @@ use super::AppState;
 use super::error::ApiError;
 use super::origin;
 use super::session_auth::{Caller, Role, admin_only, session_caller};
-use crate::chat::cache::TtlCache;
+use crate::chat::cache::{TtlCache, visitor_bytes};
 use crate::domain::hash_secret;
+use crate::memory;
 use crate::store::{Store, Team, VisitorRecord};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -25,16 +26,34 @@ pub struct AuthCache {
     visitors: TtlCache<String, Arc<VisitorRecord>>,
 }
 
+/// The bytes the team caches may hold together (each a third): thousands of teams.
+const TEAMS_BUDGET: usize = 4 << 20;
+/// The bytes the visitor token cache may hold: some 30,000 visitors with short identities.
+const VISITORS_BUDGET: usize = 16 << 20;
+
 impl Default for AuthCache {
     fn default() -> Self {
         let ttl = std::time::Duration::from_secs(60);
+        let teams = TEAMS_BUDGET / 3;
         AuthCache {
-            teams: TtlCache::new(ttl, 1_000),
-            sites: TtlCache::new(ttl, 1_000),
-            by_seq: TtlCache::new(ttl, 1_000),
-            visitors: TtlCache::new(ttl, 100_000),
+            teams: TtlCache::new(ttl, teams, |k, t| k.len() + team_bytes(t), &memory::AUTH),
+            sites: TtlCache::new(ttl, teams, |k, t| k.len() + team_bytes(t), &memory::AUTH),
+            by_seq: TtlCache::new(ttl, teams, |_, t| team_bytes(t), &memory::AUTH),
+            visitors: TtlCache::new(
+                ttl,
+                VISITORS_BUDGET,
+                |k, v| k.len() + visitor_bytes(v),
+                &memory::AUTH,
+            ),
         }
     }
+}
+
+/// A team's estimated size: its strings.
+fn team_bytes(t: &Team) -> usize {
+    let w = &t.widget;
+    let origins: usize = w.allowed_origins.iter().map(|o| o.len() + 24).sum();
+    t.id.len() + t.name.len() + t.site_key.len() + w.title.len() + w.greeting.len() + origins + 128
 }
 
 impl AuthCache {

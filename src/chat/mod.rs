@@ -72,6 +72,9 @@ pub struct Idempotency {
     pub fingerprint: String,
 }
 
+/// The bytes the conversation owners cache may hold (some 70,000 conversations).
+const OWNERS_BUDGET: usize = 8 << 20;
+
 /// How many times a command is re-planned after losing a race to another process.
 const MAX_RETRIES: usize = 5;
 
@@ -84,11 +87,18 @@ pub struct Chat {
 }
 
 impl Chat {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// The commands over `store`, keeping at most `state_budget` bytes of visitors' state
+    /// (their conversations' transcripts above all) in memory.
+    pub fn new(store: Arc<dyn Store>, state_budget: usize) -> Self {
         Chat {
             store,
-            states: States::default(),
-            owners: cache::TtlCache::new(std::time::Duration::from_secs(3600), 100_000),
+            states: States::new(state_budget),
+            owners: cache::TtlCache::new(
+                std::time::Duration::from_secs(3600),
+                OWNERS_BUDGET,
+                |k: &String, _| k.len(),
+                &crate::memory::OWNERS,
+            ),
         }
     }
 

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Endpoint URLs parsed and checked once, not at each attempt; forgotten all at once past this
-/// many.
-const KNOWN_URLS: usize = 10_000;
+/// many bytes.
+const KNOWN_URLS_BYTES: usize = 4 << 20;
 
 /// How long an unused keep-alive connection stays open.
 const IDLE_CONNECTION: Duration = Duration::from_secs(60);
@@ -39,7 +39,8 @@ pub struct Target {
 pub struct Http {
     pub client: Client,
     allow_private: bool,
-    urls: Mutex<HashMap<String, Arc<Target>>>,
+    /// The checked URLs, and the bytes they weigh together.
+    urls: Mutex<(HashMap<String, Arc<Target>>, usize)>,
     pub user_agent: HeaderValue,
     /// `Proxy-Authorization` for the requests a proxy forwards (plain HTTP destinations; HTTPS
     /// ones send it with the tunnel's `CONNECT`).
@@ -98,7 +99,7 @@ impl Http {
     /// `url` as a request target, if it may be a destination ([`guard::check_url`]). Addresses
     /// are checked again at each connection, by the resolver.
     pub fn destination(&self, url: &str) -> Result<Arc<Target>, String> {
-        if let Some(known) = self.urls.lock().expect("not poisoned").get(url) {
+        if let Some(known) = self.urls.lock().expect("not poisoned").0.get(url) {
             return Ok(known.clone());
         }
         let mut parsed = guard::check_url(url, self.allow_private)?;
@@ -111,11 +112,20 @@ impl Http {
             .parse()
             .map_err(|e| format!("`url` cannot be requested ({e})"))?;
         let target = Arc::new(Target { uri, authorization });
+        let weight = 2 * url.len() + crate::memory::ENTRY_OVERHEAD * 2;
         let mut urls = self.urls.lock().expect("not poisoned");
-        if urls.len() >= KNOWN_URLS {
-            urls.clear();
+        let (known, bytes) = &mut *urls;
+        if *bytes + weight > KNOWN_URLS_BYTES {
+            for _ in known.drain() {
+                crate::memory::URLS.removed(0, true);
+            }
+            crate::memory::URLS.resized(*bytes, 0);
+            *bytes = 0;
         }
-        urls.insert(url.to_string(), target.clone());
+        if known.insert(url.to_string(), target.clone()).is_none() {
+            *bytes += weight;
+            crate::memory::URLS.added(weight);
+        }
         Ok(target)
     }
 }

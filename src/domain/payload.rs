@@ -78,6 +78,11 @@ impl Transcript {
         self.count
     }
 
+    /// The bytes it holds (its buffers' capacity).
+    pub fn bytes(&self) -> usize {
+        self.messages.capacity() + self.message.capacity()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }

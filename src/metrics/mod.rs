@@ -158,6 +158,7 @@ pub fn render(backlog: Option<&Backlog>) -> String {
          PostgreSQL: the COMMIT).",
     );
     FLUSH.render(&mut t, "palaver_store_flush_duration_seconds", &[]);
+    crate::memory::render(&mut t);
     process::render(&mut t);
     t.finish()
 }

@@ -48,8 +48,14 @@ impl Recent {
         let kept = (Arc::from(body), transcript_len, id_key(event_id));
         let mut r = self.inner.lock().expect("recent bodies poisoned");
         match r.bodies.insert(event_seq, kept) {
-            None => r.order.push_back(event_seq),
-            Some((old, _, _)) => r.bytes -= old.len(),
+            None => {
+                r.order.push_back(event_seq);
+                crate::memory::BODIES.added(body.len());
+            }
+            Some((old, _, _)) => {
+                r.bytes -= old.len();
+                crate::memory::BODIES.resized(old.len(), body.len());
+            }
         }
         r.bytes += body.len();
         while r.bytes > RECENT_BYTES {
@@ -58,6 +64,7 @@ impl Recent {
             };
             if let Some((b, _, _)) = r.bodies.remove(&old) {
                 r.bytes -= b.len();
+                crate::memory::BODIES.removed(b.len(), true);
             }
         }
     }

@@ -12,13 +12,28 @@ use tokio::sync::Notify;
 /// Most deliveries waiting in the queue; past it, commits leave new deliveries for a claim to
 /// find when the workers have room.
 const CAPACITY: usize = 1024;
+/// Most bytes of bodies waiting in the queue (a long conversation's bodies are large); past it,
+/// the same.
+const CAPACITY_BYTES: usize = 64 << 20;
 
 #[derive(Default)]
 pub struct Handoff {
     /// The lease of handed-off deliveries in milliseconds; 0 while hand-off is off.
     lease_ms: AtomicI64,
-    queue: Mutex<VecDeque<Claimed>>,
+    queue: Mutex<Queue>,
     signal: Arc<Notify>,
+}
+
+#[derive(Default)]
+struct Queue {
+    claimed: VecDeque<Claimed>,
+    /// The bodies' bytes (plus an entry's overhead each).
+    bytes: usize,
+}
+
+/// What a queued delivery weighs.
+fn weight(c: &Claimed) -> usize {
+    c.body.capacity() + c.url.len() + crate::memory::ENTRY_OVERHEAD
 }
 
 impl Handoff {
@@ -31,26 +46,39 @@ impl Handoff {
     /// The lease end for deliveries handed off now, if hand-off is on and the workers keep up.
     pub fn lease_until(&self) -> Option<Millis> {
         let lease = self.lease_ms.load(Ordering::Relaxed);
-        let queued = self.queue.lock().expect("hand-off queue poisoned").len();
-        (lease > 0 && queued < CAPACITY).then(|| Millis::now().plus_ms(lease))
+        let room = {
+            let q = self.queue.lock().expect("hand-off queue poisoned");
+            q.claimed.len() < CAPACITY && q.bytes < CAPACITY_BYTES
+        };
+        (lease > 0 && room).then(|| Millis::now().plus_ms(lease))
     }
 
     /// Queues claimed deliveries for the workers.
     pub fn push(&self, claimed: Vec<Claimed>) {
         if !claimed.is_empty() {
-            self.queue
-                .lock()
-                .expect("hand-off queue poisoned")
-                .extend(claimed);
+            let mut q = self.queue.lock().expect("hand-off queue poisoned");
+            for c in claimed {
+                let w = weight(&c);
+                q.bytes += w;
+                crate::memory::HANDOFF.added(w);
+                q.claimed.push_back(c);
+            }
+            drop(q);
             self.signal.notify_one();
         }
     }
 
     /// Up to `max` queued deliveries, oldest first.
     pub fn take(&self, max: usize) -> Vec<Claimed> {
-        let mut queue = self.queue.lock().expect("hand-off queue poisoned");
-        let n = max.min(queue.len());
-        queue.drain(..n).collect()
+        let mut q = self.queue.lock().expect("hand-off queue poisoned");
+        let n = max.min(q.claimed.len());
+        let taken: Vec<Claimed> = q.claimed.drain(..n).collect();
+        for c in &taken {
+            let w = weight(c);
+            q.bytes -= w;
+            crate::memory::HANDOFF.removed(w, false);
+        }
+        taken
     }
 
     pub fn signal(&self) -> Arc<Notify> {

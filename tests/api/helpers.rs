@@ -43,6 +43,7 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_RETENTION",
     "PALAVER_MESSAGE_RETENTION",
     "PALAVER_LOG_FORMAT",
+    "PALAVER_CONVERSATION_CACHE_MB",
 ];
 
 /// Everything needed to start (and restart) one server the same way.

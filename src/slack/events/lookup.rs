@@ -15,7 +15,8 @@ use std::time::Duration;
 const CHANNEL_TTL: Duration = Duration::from_secs(3600);
 /// How long a user's profile is used before `users.info` is asked again.
 const PROFILE_TTL: Duration = Duration::from_secs(24 * 3600);
-const CAPACITY: usize = 10_000;
+/// The bytes each of the two caches may hold (tens of thousands of channels or people).
+const BUDGET: usize = 4 << 20;
 
 /// What a Slack user is to Palaver.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,8 +41,18 @@ impl Lookups {
         Lookups {
             store,
             client,
-            channels: TtlCache::new(CHANNEL_TTL, CAPACITY),
-            people: TtlCache::new(PROFILE_TTL, CAPACITY),
+            channels: TtlCache::new(
+                CHANNEL_TTL,
+                BUDGET,
+                |(_, id), name| id.len() + name.len(),
+                &crate::memory::SLACK,
+            ),
+            people: TtlCache::new(
+                PROFILE_TTL,
+                BUDGET,
+                |(_, id), _| id.len(),
+                &crate::memory::SLACK,
+            ),
         }
     }
 
