@@ -31,12 +31,7 @@ pub async fn serve(
     let delivery = args.delivery()?;
     crate::metrics::set_delivery_timeout(delivery.timeout);
     let slack = Arc::new(SlackClient::new(&args.slack()?).map_err(anyhow::Error::msg)?);
-    std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
-        format!(
-            "cannot create the data dir {}",
-            args.store.data_dir.display()
-        )
-    })?;
+    private_dir(&args.store.data_dir)?;
     let _lock = lock_data_dir(&args.store.data_dir)?;
     let store = store::open(&args.store.url(), args.store.database_pool_size)
         .await
@@ -66,7 +61,7 @@ pub async fn serve(
     tokio::spawn(prune_sessions(store.clone(), args.session_idle));
     tokio::spawn(prune_slack_events(store.clone()));
     crate::retention::start(store.clone(), args.retention(), stop_rx.clone());
-    let chat = Arc::new(Chat::new(store.clone()));
+    let chat = Arc::new(Chat::new(store.clone(), args.conversation_cache_bytes()));
     let inbox = Inbox::start(store.clone(), chat.clone(), slack.clone(), stop_rx.clone());
     let state = AppState::new(api::Shared {
         chat,
@@ -245,6 +240,26 @@ async fn checked(store: &dyn Store, team: Team, key: Option<&ApiKey>) -> anyhow:
         );
     }
     Ok(team)
+}
+
+/// Creates the data dir readable by its owner only (it holds the database, with webhook and
+/// Slack secrets, and the admin key's file); warns when an existing one is open to others.
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let made = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir);
+    made.with_context(|| format!("cannot create the data dir {}", dir.display()))?;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            dir = %dir.display(),
+            mode = format!("{:o}", mode & 0o777),
+            "the data dir is open to other users; it holds secrets (chmod 700 it)"
+        );
+    }
+    Ok(())
 }
 
 fn save_key(path: &Path, key: &str) -> anyhow::Result<()> {

@@ -238,3 +238,21 @@ async fn no_secret_reaches_the_log_at_trace_level(store: TestStore) {
 
     secrets.assert_absent_from(&app.log());
 }
+
+/// The data dir (the database with webhook and Slack secrets, the admin key's file) is the
+/// owner's alone.
+#[tokio::test]
+async fn the_data_dir_is_its_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn(TestStore::Sqlite).await;
+    let mode = std::fs::metadata(app.data_dir())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o700,
+        "the data dir's mode is {:o}",
+        mode & 0o777
+    );
+}
