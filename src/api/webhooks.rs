@@ -5,13 +5,13 @@ use super::extract::{Body, List, PageQuery};
 use super::{ApiError, ApiResult, AppState, json};
 use crate::delivery::{guard, sign};
 use crate::domain::{EventName, Millis, new_id};
-use crate::store::{Disabled, Endpoint, EndpointKind};
+use crate::store::{Disabled, Endpoint, EndpointKind, Limits};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json as j;
 
 pub fn router() -> Router<AppState> {
@@ -34,6 +34,10 @@ struct CreateEndpoint {
     description: String,
     enabled: Option<bool>,
     batch_size: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    max_in_flight: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
+    max_per_second: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +48,15 @@ struct PatchEndpoint {
     description: Option<String>,
     enabled: Option<bool>,
     batch_size: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    max_in_flight: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
+    max_per_second: Option<serde_json::Value>,
+}
+
+/// A field given, `null` included (`Some(Value::Null)`); left out, it is `None`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 #[derive(Serialize)]
@@ -55,6 +68,10 @@ struct EndpointView {
     description: String,
     enabled: bool,
     batch_size: i64,
+    /// Most attempts in flight at once; `null`: no limit.
+    max_in_flight: Option<u32>,
+    /// Most attempts started per second; `null`: no limit.
+    max_per_second: Option<u32>,
     secret: String,
     /// Until when the secret rotated out keeps signing too (absent when none does).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +97,8 @@ impl From<&Endpoint> for EndpointView {
             description: e.description.clone(),
             enabled: e.enabled,
             batch_size: e.batch_size,
+            max_in_flight: e.limits.max_in_flight,
+            max_per_second: e.limits.max_per_second,
             secret: e.secret.clone(),
             previous_secret_expires_at: e
                 .previous_secret_until
@@ -128,6 +147,40 @@ fn check_batch_size(n: i64) -> Result<i64, ApiError> {
     }
 }
 
+/// Most attempts in flight at once, and started per second, a webhook may be limited to.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// A limit `field` as given: `null` for none, else a whole number from 1 to [`MAX_LIMIT`].
+fn check_limit(field: &str, what: &str, v: &serde_json::Value) -> Result<Option<u32>, ApiError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    v.as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "`{field}` must be a whole number from 1 to {MAX_LIMIT} ({what}), or null for no limit; got {v}"
+            ))
+        })
+}
+
+/// `limits` changed by the fields given.
+fn apply_limits(
+    mut limits: Limits,
+    max_in_flight: Option<&serde_json::Value>,
+    max_per_second: Option<&serde_json::Value>,
+) -> Result<Limits, ApiError> {
+    if let Some(v) = max_in_flight {
+        limits.max_in_flight = check_limit("maxInFlight", "most attempts in flight at once", v)?;
+    }
+    if let Some(v) = max_per_second {
+        limits.max_per_second = check_limit("maxPerSecond", "most attempts started per second", v)?;
+    }
+    Ok(limits)
+}
+
 fn check_url(s: &AppState, url: &str) -> Result<(), ApiError> {
     if url.len() > 2048 {
         return Err(ApiError::unprocessable(
@@ -160,6 +213,11 @@ async fn create(
 ) -> ApiResult<Response> {
     let b = body.value;
     check_url(&s, &b.url)?;
+    let limits = apply_limits(
+        Limits::default(),
+        b.max_in_flight.as_ref(),
+        b.max_per_second.as_ref(),
+    )?;
     let events = match &b.events {
         Some(list) => event_mask(list)?,
         None => EventName::ALL.iter().fold(0, |m, e| m | e.bit()),
@@ -179,6 +237,7 @@ async fn create(
         previous_secret: None,
         previous_secret_until: None,
         batch_size: check_batch_size(b.batch_size.unwrap_or(1))?,
+        limits,
         created_at: now,
         disabled: (!enabled).then(|| Disabled {
             reason: DISABLED_BY_HAND.into(),
@@ -235,6 +294,11 @@ async fn update(
     if let Some(n) = b.batch_size {
         e.batch_size = check_batch_size(n)?;
     }
+    e.limits = apply_limits(
+        e.limits,
+        b.max_in_flight.as_ref(),
+        b.max_per_second.as_ref(),
+    )?;
     s.store.update_endpoint(e.clone()).await?;
     let now = Millis::now();
     match b.enabled {

@@ -108,6 +108,7 @@ mod tests {
             secrets: vec![],
             body: body.into(),
             batch_size: 2,
+            limits: Default::default(),
             batch_id: None,
             unsendable: None,
         }

@@ -140,6 +140,7 @@ mod tests {
             secrets: vec![],
             body: String::new(),
             batch_size: 1,
+            limits: Default::default(),
             batch_id: None,
             unsendable: None,
         }

@@ -9,6 +9,8 @@ pub fn outcome(o: &Outcome) {
         NextStep::Delivered => Counted::Delivered,
         NextStep::RetryAt(_) | NextStep::WaitUntil(_) => Counted::Retried,
         NextStep::Failed => Counted::Failed,
+        // Handed back unsent (a pause, a limit): not an attempt.
+        NextStep::Deferred(_) => return,
     };
     metrics::delivery(o.claimed.endpoint_seq, counted);
 }

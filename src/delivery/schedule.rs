@@ -38,7 +38,24 @@ impl RetrySchedule {
         let factor = rand::rng().random_range(0.8..=1.2);
         Some(base.mul_f64(factor))
     }
+
+    /// The delay after the `tries`th attempt when it timed out: [`TIMEOUT_FACTOR`] times
+    /// [`Self::delay_after`], but no longer than the schedule's longest delay (±20%).
+    pub fn delay_after_timeout(&self, tries: i64) -> Option<Duration> {
+        let base = *self.0.get(usize::try_from(tries - 1).ok()?)?;
+        let longest = self.0.iter().max().copied().unwrap_or_default();
+        let factor = rand::rng().random_range(0.8..=1.2);
+        Some(
+            (base * TIMEOUT_FACTOR)
+                .min(longest)
+                .max(base)
+                .mul_f64(factor),
+        )
+    }
 }
+
+/// How many times the schedule's delay a timed-out attempt waits before its retry.
+pub const TIMEOUT_FACTOR: u32 = 4;
 
 /// Parses `500ms`, `5s`, `5m`, `2h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -101,5 +118,25 @@ mod tests {
         }
         assert_eq!(s.delay_after(3), None);
         assert_eq!(s.delay_after(0), None);
+    }
+
+    #[test]
+    fn timeouts_wait_longer_up_to_the_longest_delay() {
+        let s = RetrySchedule::parse("1s,10s,5s").unwrap();
+        for _ in 0..1000 {
+            let d = s.delay_after_timeout(1).unwrap();
+            assert!(d >= Duration::from_millis(3200) && d <= Duration::from_millis(4800));
+            let d = s.delay_after_timeout(2).unwrap();
+            assert!(
+                d >= Duration::from_secs(8) && d <= Duration::from_secs(12),
+                "capped"
+            );
+            let d = s.delay_after_timeout(3).unwrap();
+            assert!(
+                d >= Duration::from_secs(8) && d <= Duration::from_secs(12),
+                "capped"
+            );
+        }
+        assert_eq!(s.delay_after_timeout(4), None);
     }
 }

@@ -1,16 +1,18 @@
 //! The dispatcher (claims and spawns sends) and the recorder (batches outcomes into the store).
 
-use super::batch::{self, Held};
+use super::RetrySchedule;
+use super::batch::Held;
 use super::client::Http;
 use super::courier::Couriers;
+use super::pace::{Pace, Request, Sorted};
 use super::proxy::WebhookProxy;
-use super::{RetrySchedule, send};
-use crate::domain::{Millis, new_id};
-use crate::store::{AttemptRecord, Claimed, EndpointKind, NextStep, Outcome, PARKED, Store};
+use super::request::{self, Context};
+use crate::domain::Millis;
+use crate::store::{Claimed, EndpointKind, Outcome, Store};
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc, watch};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// How deliveries are sent.
@@ -86,6 +88,9 @@ async fn dispatch(
     // Batching endpoints' deliveries waiting for room, and the endpoints whose requests return.
     let mut held = Held::default();
     let (returned_tx, mut returned_rx) = mpsc::unbounded_channel::<i64>();
+    // Each endpoint's limits and pauses, and the signal that they let something go.
+    let pace = Arc::new(Mutex::new(Pace::default()));
+    let paced = Arc::new(Notify::new());
     let recorder = tokio::spawn(record(store.clone(), done_rx));
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let work = store.work_signal();
@@ -132,7 +137,7 @@ async fn dispatch(
             let unsendable;
             (unsendable, batch) = batch.into_iter().partition(|c| c.unsendable.is_some());
             for c in unsendable {
-                let _ = done_tx.send(not_sent(c)).await;
+                let _ = done_tx.send(request::not_sent(c)).await;
             }
         }
         // Batches sent before go out again as they were; batching endpoints' new deliveries
@@ -146,29 +151,66 @@ async fn dispatch(
                 (None, false) => alone.push(c),
             }
         }
-        let mut requests: Vec<(Option<String>, Vec<Claimed>)> =
-            alone.into_iter().map(|c| (None, vec![c])).collect();
+        let single = |c| Request {
+            batch_id: None,
+            members: vec![c],
+        };
+        let mut requests: Vec<Request> = alone.into_iter().map(single).collect();
         for (id, mut members) in retried {
             members.sort_by_key(|c| c.seq);
             held.sending(members[0].endpoint_seq);
-            requests.push((Some(id), members));
+            requests.push(Request {
+                batch_id: Some(id),
+                members,
+            });
         }
         let cutoff = Millis::now().plus_ms(config.timeout.as_millis() as i64);
-        requests.extend(held.ready(cutoff).into_iter().map(|b| (None, b)));
-        for (batch_id, members) in requests {
+        requests.extend(held.ready(cutoff).into_iter().map(|members| Request {
+            batch_id: None,
+            members,
+        }));
+        // The endpoints' limits and pauses: what goes now, what waits, what is handed back.
+        let mut sorted = Sorted::default();
+        {
+            let mut pace = pace.lock().expect("pace lock");
+            let now = Instant::now();
+            for r in requests {
+                pace.admit(r, now, &mut sorted);
+            }
+            pace.release(now, cutoff, &mut sorted);
+        }
+        for (r, at) in sorted.defer {
+            if r.members[0].batch_size > 1 {
+                held.returned(r.endpoint());
+            }
+            for outcome in request::deferred(r, at) {
+                let _ = done_tx.send(outcome).await;
+            }
+        }
+        for (r, counted) in sorted.go {
             let permit = slots.clone().acquire_owned().await.expect("never closed");
             let (http, config, done) = (http.clone(), config.clone(), done_tx.clone());
             let (store, returned) = (store.clone(), returned_tx.clone());
-            let couriers = couriers.clone();
+            let (couriers, pace, paced) = (couriers.clone(), pace.clone(), paced.clone());
             tokio::spawn(async move {
-                let batching = members[0].batch_size > 1;
-                let endpoint = members[0].endpoint_seq;
-                let outcomes = match members[0].kind {
+                let batching = r.members[0].batch_size > 1;
+                let endpoint = r.endpoint();
+                let outcomes = match r.members[0].kind {
                     EndpointKind::Webhook => {
-                        send_request(&*store, &http, &config, batch_id, members).await
+                        let cx = Context {
+                            store: &*store,
+                            http: &http,
+                            config: &config,
+                            pace: &pace,
+                            wake: &paced,
+                        };
+                        request::send(&cx, r).await
                     }
-                    _ => couriers.send_each(members, &config).await,
+                    _ => couriers.send_each(r.members, &config).await,
                 };
+                if counted && pace.lock().expect("pace lock").returned(endpoint) {
+                    paced.notify_one();
+                }
                 for outcome in outcomes {
                     let _ = done.send(outcome).await;
                 }
@@ -187,8 +229,13 @@ async fn dispatch(
             ),
             None => IDLE_POLL,
         };
+        // A limited endpoint's next start, when requests wait for it (no claim needed then).
+        let pace_wait = pace.lock().expect("pace lock").next_wake();
+        let pace_wait = pace_wait.map(|at| at.saturating_duration_since(Instant::now()));
         tokio::select! {
             Some(endpoint) = returned_rx.recv() => held.returned(endpoint),
+            _ = paced.notified() => {}
+            _ = tokio::time::sleep(pace_wait.unwrap_or_default()), if pace_wait.is_some() => {}
             _ = work.notified() => claim_needed = true,
             // A commit's deliveries become ready together with its API answers: those go
             // first (one turn of the scheduler), so that the callers' next calls fill the next
@@ -202,111 +249,6 @@ async fn dispatch(
     let _ = slots.acquire_many(config.concurrency as u32).await;
     drop(done_tx);
     let _ = recorder.await;
-}
-
-/// One request: a delivery alone, a batch sent before (`batch_id`), or a new batch of a
-/// batching endpoint's deliveries (made durable first). Answers every member's outcome.
-async fn send_request(
-    store: &dyn Store,
-    http: &Http,
-    config: &DeliveryConfig,
-    batch_id: Option<String>,
-    mut members: Vec<Claimed>,
-) -> Vec<Outcome> {
-    if batch_id.is_none() && members.len() == 1 {
-        let c = members.pop().expect("one member");
-        return vec![attempt(http, config, c).await];
-    }
-    let batch_id = match batch_id {
-        Some(id) => id,
-        None => {
-            let id = new_id("msg_");
-            let pairs: Vec<(i64, i64)> = members.iter().map(|c| (c.seq, c.attempt)).collect();
-            match store.form_batch(&id, &pairs).await {
-                Ok(joined) => members.retain(|c| joined.contains(&c.seq)),
-                Err(e) => {
-                    // Nothing sent: the leases run out and the deliveries are claimed again.
-                    tracing::error!(error = %e, "forming a batch failed");
-                    return Vec::new();
-                }
-            }
-            if members.is_empty() {
-                return Vec::new();
-            }
-            id
-        }
-    };
-    let request = Claimed {
-        id: batch_id,
-        body: batch::join_bodies(&members),
-        tries: members.iter().map(|c| c.tries).max().unwrap_or(1),
-        ..members[0].clone()
-    };
-    let sent = attempt(http, config, request).await;
-    members
-        .into_iter()
-        .enumerate()
-        .map(|(i, member)| {
-            let next = match sent.next {
-                // The leader carries the batch's schedule; the others wait parked behind it.
-                NextStep::RetryAt(_) if i > 0 => NextStep::RetryAt(PARKED),
-                next => next,
-            };
-            let mut attempt = sent.attempt.clone();
-            attempt.n = member.attempt;
-            Outcome {
-                claimed: Claimed {
-                    body: String::new(),
-                    ..member
-                },
-                attempt,
-                next,
-            }
-        })
-        .collect()
-}
-
-/// The failed outcome of a delivery that cannot be sent ([`Claimed::unsendable`]): recorded as
-/// an attempt that sent nothing, with the reason.
-fn not_sent(c: Claimed) -> Outcome {
-    let reason = c.unsendable.clone().unwrap_or_default();
-    tracing::error!(delivery = %c.id, attempt = c.attempt, "{reason}: the delivery fails unsent");
-    Outcome {
-        attempt: AttemptRecord {
-            n: c.attempt,
-            at: Millis::now(),
-            status_code: None,
-            duration_ms: 0,
-            error: Some(format!("not sent: {reason}")),
-            response_body: String::new(),
-        },
-        next: NextStep::Failed,
-        claimed: c,
-    }
-}
-
-/// One attempt and what follows from it.
-async fn attempt(http: &Http, config: &DeliveryConfig, mut c: crate::store::Claimed) -> Outcome {
-    let (record, ok) = send::attempt(http, &mut c, config.timeout).await;
-    let next = if ok {
-        NextStep::Delivered
-    } else {
-        match config.schedule.delay_after(c.tries) {
-            Some(d) => NextStep::RetryAt(Millis::now().plus_ms(d.as_millis() as i64)),
-            None => NextStep::Failed,
-        }
-    };
-    match next {
-        NextStep::Delivered => tracing::debug!(delivery = %c.id, attempt = c.attempt, "delivered"),
-        _ => {
-            tracing::info!(delivery = %c.id, attempt = c.attempt, error = record.error.as_deref().unwrap_or(""), ?next, "attempt failed")
-        }
-    }
-    Outcome {
-        claimed: c,
-        attempt: record,
-        next,
-    }
 }
 
 /// Writes outcomes in batches: one transaction for as many as have arrived.

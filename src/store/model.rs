@@ -78,6 +78,8 @@ pub struct Endpoint {
     pub previous_secret_until: Option<Millis>,
     /// Most events in one request: 1 sends each alone (the default), more opts into batching.
     pub batch_size: i64,
+    /// How hard Palaver may press it (`maxInFlight`, `maxPerSecond`).
+    pub limits: Limits,
     pub created_at: Millis,
     /// Why and since when it is disabled, if it is (see [`Disabled`]). `enabled` and this change
     /// together, through [`crate::store::Outbox::disable_endpoint`] and
@@ -97,6 +99,32 @@ pub struct Disabled {
     /// Set only when Palaver disabled it for failing: when one held delivery is tried next
     /// (half-open); a success enables it again. Events keep being queued for it meanwhile.
     pub probe_at: Option<Millis>,
+}
+
+/// An endpoint's own limits, enforced by each process's workers (see
+/// [`crate::delivery::pace`]); `None` is unlimited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Most attempts in flight at once.
+    pub max_in_flight: Option<u32>,
+    /// Most attempts started per second.
+    pub max_per_second: Option<u32>,
+}
+
+impl Limits {
+    /// From the `max_in_flight` and `max_per_second` columns (NULL is unlimited).
+    pub fn of_columns(max_in_flight: Option<i64>, max_per_second: Option<i64>) -> Limits {
+        let positive = |n: Option<i64>| n.and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
+        Limits {
+            max_in_flight: positive(max_in_flight),
+            max_per_second: positive(max_per_second),
+        }
+    }
+
+    /// Whether there is any limit.
+    pub fn any(&self) -> bool {
+        self.max_in_flight.is_some() || self.max_per_second.is_some()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -275,6 +303,8 @@ pub struct Claimed {
     pub body: String,
     /// The endpoint's [`Endpoint::batch_size`].
     pub batch_size: i64,
+    /// The endpoint's [`Endpoint::limits`].
+    pub limits: Limits,
     /// The batch this delivery was first sent in, if any: it is always sent with that batch,
     /// under the batch's id.
     pub batch_id: Option<String>,
@@ -323,6 +353,10 @@ pub enum NextStep {
     /// Due again at this time, this attempt not counted against the retry schedule: the
     /// destination asked to be left alone until then (Slack's `429 Retry-After`).
     WaitUntil(Millis),
+    /// Not sent: handed back as if never claimed (no attempt recorded, none counted), due again
+    /// at this time. The workers hold back an endpoint that asked them to slow down or is at its
+    /// limits this way ([`crate::delivery::pace`]).
+    Deferred(Millis),
     Failed,
 }
 

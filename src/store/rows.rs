@@ -66,6 +66,7 @@ pub fn endpoint(r: &impl Columns) -> Result<Endpoint> {
         previous_secret: r.opt_text("previous_secret"),
         previous_secret_until: r.opt_int("previous_secret_until").map(Millis),
         batch_size: r.int("batch_size"),
+        limits: Limits::of_columns(r.opt_int("max_in_flight"), r.opt_int("max_per_second")),
         created_at: Millis(r.int("created_at")),
         disabled: r.opt_text("disabled_reason").map(|reason| Disabled {
             reason,

@@ -60,7 +60,7 @@ async fn serve_logs_one_json_object_a_line_without_secrets(store: TestStore) {
         .find(|l| l["fields"]["message"] == "attempt failed")
         .unwrap_or_else(|| panic!("no failed attempt logged:\n{stderr}"));
     assert_eq!(failed["level"], "INFO");
-    assert_eq!(failed["target"], "palaver::delivery::worker");
+    assert_eq!(failed["target"], "palaver::delivery::request");
     assert_eq!(failed["fields"]["delivery"], first.webhook_id());
     assert_eq!(failed["fields"]["attempt"], 1);
     assert_eq!(failed["fields"]["error"], "the receiver answered 500");

@@ -27,6 +27,8 @@ pub enum Reply {
     RandomDelay(u64),
     /// Answer with this status after this many milliseconds.
     After(u64, u16),
+    /// Answer at once with this status and these headers.
+    WithHeaders(u16, Vec<(&'static str, String)>),
 }
 
 /// One request as it arrived.
@@ -108,6 +110,8 @@ struct Shared {
     default: Mutex<Reply>,
     /// Webhook bodies that do not match the schema, with why.
     off_schema: Mutex<Vec<String>>,
+    /// Requests being answered now, and the most there ever were at once.
+    concurrent: Mutex<(usize, usize)>,
 }
 
 /// The receiver; its server task stops when it is dropped.
@@ -126,6 +130,7 @@ impl Receiver {
             script: Mutex::new(VecDeque::new()),
             default: Mutex::new(Reply::Status(200)),
             off_schema: Mutex::new(Vec::new()),
+            concurrent: Mutex::new((0, 0)),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -164,6 +169,12 @@ impl Receiver {
 
     pub fn count(&self) -> usize {
         self.shared.log.lock().unwrap().len()
+    }
+
+    /// The most requests this receiver was answering at once (from each one's arrival until
+    /// its answer was ready).
+    pub fn most_at_once(&self) -> usize {
+        self.shared.concurrent.lock().unwrap().1
     }
 
     /// Awaits at least `n` requests; fails after `timeout`.
@@ -234,6 +245,11 @@ async fn record(
     body: Bytes,
 ) -> Response {
     let at = Instant::now();
+    {
+        let mut c = shared.concurrent.lock().unwrap();
+        c.0 += 1;
+        c.1 = c.1.max(c.0);
+    }
     let received = {
         let mut log = shared.log.lock().unwrap();
         let path = uri.path().to_owned();
@@ -261,8 +277,13 @@ async fn record(
     shared.count.send_replace(seq + 1);
     let scripted = shared.script.lock().unwrap().pop_front();
     let reply = scripted.unwrap_or_else(|| shared.default.lock().unwrap().clone());
+    let mut extra = Vec::new();
     let status = match reply {
         Reply::Status(status) => status,
+        Reply::WithHeaders(status, headers) => {
+            extra = headers;
+            status
+        }
         Reply::Hang => std::future::pending().await,
         Reply::RandomDelay(max_ms) => {
             let ms = rand::random_range(0..=max_ms);
@@ -277,7 +298,14 @@ async fn record(
     let _ = received.status.set(status);
     let status = StatusCode::from_u16(status).expect("valid status");
     let _ = received.answered_at.set(Instant::now());
+    shared.concurrent.lock().unwrap().0 -= 1;
     // Waiters look again: what they wait for may depend on answers, not only arrivals.
     shared.count.send_modify(|_| {});
-    (status, format!("receiver says {status} to request {seq}")).into_response()
+    let mut answer = (status, format!("receiver says {status} to request {seq}")).into_response();
+    for (name, value) in extra {
+        answer
+            .headers_mut()
+            .insert(name, value.parse().expect("a header value"));
+    }
+    answer
 }

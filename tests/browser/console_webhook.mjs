@@ -28,6 +28,8 @@ await run(async (browser) => {
   }
   check(await a.locator('input[name="events"]').count() === 6, 'six event boxes expected');
   await t(a, 'webhook-description').fill('Seed receiver');
+  // A limit of requests at once; the one per second left empty (none).
+  await t(a, 'webhook-max-in-flight').fill('4');
   await t(a, 'add-webhook').click();
   await a.waitForURL(/\/admin\/integration\/webhooks\/[^/#]+$/);
   const webhookId = await a.locator('[data-webhook-page]').getAttribute('data-webhook-id');

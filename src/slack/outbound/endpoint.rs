@@ -31,6 +31,7 @@ pub async fn open(store: &dyn Store, c: &SlackConnection) -> Result<Endpoint, St
         previous_secret: None,
         previous_secret_until: None,
         batch_size: 1,
+        limits: Default::default(),
         created_at: Millis::now(),
         disabled: None,
     };

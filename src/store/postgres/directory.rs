@@ -89,12 +89,13 @@ impl Directory for PgStore {
     async fn create_endpoint(&self, e: Endpoint) -> Result<Endpoint> {
         let r = sqlx::query(
             "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at,
-                                    disabled_reason, disabled_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
+                                    disabled_reason, disabled_at, max_in_flight, max_per_second)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *",
         )
         .bind(e.id).bind(e.team_seq).bind(e.kind.as_str()).bind(e.url).bind(e.events).bind(e.description).bind(e.enabled)
         .bind(e.secret).bind(e.batch_size).bind(e.created_at.0)
         .bind(e.disabled.as_ref().map(|d| d.reason.clone())).bind(e.disabled.as_ref().and_then(|d| d.at).map(|t| t.0))
+        .bind(e.limits.max_in_flight.map(i64::from)).bind(e.limits.max_per_second.map(i64::from))
         .fetch_one(&self.pool)
         .await?;
         rows::endpoint(&r)
@@ -110,7 +111,8 @@ impl Directory for PgStore {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE endpoints SET url = $1, events = $2, description = $3, secret = $4,
-             previous_secret = $5, previous_secret_until = $6, batch_size = $7 WHERE seq = $8",
+             previous_secret = $5, previous_secret_until = $6, batch_size = $7, max_in_flight = $8,
+             max_per_second = $9 WHERE seq = $10",
         )
         .bind(e.url)
         .bind(e.events)
@@ -119,6 +121,8 @@ impl Directory for PgStore {
         .bind(e.previous_secret)
         .bind(e.previous_secret_until.map(|t| t.0))
         .bind(e.batch_size)
+        .bind(e.limits.max_in_flight.map(i64::from))
+        .bind(e.limits.max_per_second.map(i64::from))
         .bind(e.seq)
         .execute(&mut *tx)
         .await?;

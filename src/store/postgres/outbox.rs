@@ -4,7 +4,8 @@
 use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::rows::{self, Columns};
 use super::super::{
-    Claim, Claimed, EndpointKind, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
+    Claim, Claimed, EndpointKind, Limits, MessageRecord, NextStep, Outcome, PARKED, Result,
+    signing_secrets,
 };
 use crate::domain::Millis;
 use sqlx::PgConnection;
@@ -78,7 +79,8 @@ pub async fn claim(
 const CLAIMED_COLUMNS: &str =
     "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
     e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-    d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id AS event_id, e.kind";
+    d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id AS event_id, e.kind, e.max_in_flight,
+    e.max_per_second";
 
 fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Partial {
     let secrets = signing_secrets(
@@ -100,6 +102,7 @@ fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Parti
         secrets,
         body: r.text("body"),
         batch_size: r.int("batch_size"),
+        limits: Limits::of_columns(r.opt_int("max_in_flight"), r.opt_int("max_per_second")),
         batch_id: r.opt_text("batch_id"),
         unsendable: None,
     };
@@ -191,7 +194,12 @@ pub async fn form_batch(
 pub fn settled_lanes(outcomes: &[Outcome]) -> impl Iterator<Item = &str> {
     outcomes
         .iter()
-        .filter(|o| !matches!(o.next, NextStep::RetryAt(_) | NextStep::WaitUntil(_)))
+        .filter(|o| {
+            !matches!(
+                o.next,
+                NextStep::RetryAt(_) | NextStep::WaitUntil(_) | NextStep::Deferred(_)
+            )
+        })
         .map(|o| o.claimed.lane.as_str())
 }
 
@@ -222,15 +230,19 @@ pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
+    // 1 for a deferred delivery: handed back unsent, as if never claimed (no attempt recorded).
+    let mut unsent = Vec::with_capacity(n);
     for o in &outcomes {
         let a = &o.attempt;
-        let (s, t, u) = match o.next {
-            NextStep::Delivered => ("delivered", now, 0),
-            NextStep::Failed => ("failed", now, 0),
-            NextStep::RetryAt(t) => ("ready", t, 0),
-            NextStep::WaitUntil(t) => ("ready", t, 1),
+        let (s, t, u, d) = match o.next {
+            NextStep::Delivered => ("delivered", now, 0, 0),
+            NextStep::Failed => ("failed", now, 0, 0),
+            NextStep::RetryAt(t) => ("ready", t, 0, 0),
+            NextStep::WaitUntil(t) => ("ready", t, 1, 0),
+            NextStep::Deferred(t) => ("ready", t, 1, 1),
         };
         uncounted.push(u as i64);
+        unsent.push(d as i64);
         seq.push(o.claimed.seq);
         num.push(a.n);
         at.push(a.at.0);
@@ -245,20 +257,20 @@ pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis
     let changed: Vec<(i64, String)> = sqlx::query_as(
         "WITH o AS (
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                                  $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])
-                 AS o(seq, n, at, status_code, duration_ms, error, response_body, state, next_at, attempt, uncounted)),
+                                  $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+                 AS o(seq, n, at, status_code, duration_ms, error, response_body, state, next_at, attempt, uncounted, unsent)),
          recorded AS (
              INSERT INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
-             SELECT seq, n, at, status_code, duration_ms, error, response_body FROM o
+             SELECT seq, n, at, status_code, duration_ms, error, response_body FROM o WHERE unsent = 0
              ON CONFLICT (delivery_seq, n) DO UPDATE SET at = EXCLUDED.at, status_code = EXCLUDED.status_code,
                 duration_ms = EXCLUDED.duration_ms, error = EXCLUDED.error, response_body = EXCLUDED.response_body)
          UPDATE deliveries d SET state = o.state, next_attempt_at = o.next_at, leased = false,
-                tries = d.tries - o.uncounted
+                tries = d.tries - o.uncounted, attempts = d.attempts - o.unsent
            FROM o WHERE d.seq = o.seq AND d.attempts = o.attempt AND d.state = 'ready'
          RETURNING d.seq, d.state",
     )
     .bind(&seq).bind(&num).bind(&at).bind(&status).bind(&duration).bind(&error).bind(&answer)
-    .bind(&state).bind(&next).bind(&attempt).bind(&uncounted)
+    .bind(&state).bind(&next).bind(&attempt).bind(&uncounted).bind(&unsent)
     .fetch_all(&mut *conn)
     .await?;
     // A delivered Slack delivery's progress was for its retries only (see migration 0009).

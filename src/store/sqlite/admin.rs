@@ -55,12 +55,13 @@ pub fn delete_agent(conn: &Connection, team_seq: i64, id: &str) -> Result<bool> 
 pub fn create_endpoint(conn: &Connection, mut e: Endpoint) -> Result<Endpoint> {
     conn.prepare_cached(
         "INSERT INTO endpoints (id, team_seq, kind, url, events, description, enabled, secret, batch_size, created_at,
-                                disabled_reason, disabled_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                disabled_reason, disabled_at, max_in_flight, max_per_second)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         e.id, e.team_seq, e.kind.as_str(), e.url, e.events, e.description, e.enabled, e.secret, e.batch_size, e.created_at.0,
-        e.disabled.as_ref().map(|d| &d.reason), e.disabled.as_ref().and_then(|d| d.at).map(|t| t.0)
+        e.disabled.as_ref().map(|d| &d.reason), e.disabled.as_ref().and_then(|d| d.at).map(|t| t.0),
+        e.limits.max_in_flight, e.limits.max_per_second
     ])?;
     e.seq = conn.last_insert_rowid();
     Ok(e)
@@ -69,7 +70,8 @@ pub fn create_endpoint(conn: &Connection, mut e: Endpoint) -> Result<Endpoint> {
 pub fn update_endpoint(conn: &Connection, e: &Endpoint) -> Result<()> {
     conn.prepare_cached(
         "UPDATE endpoints SET url = ?, events = ?, description = ?, secret = ?,
-         previous_secret = ?, previous_secret_until = ?, batch_size = ? WHERE seq = ?",
+         previous_secret = ?, previous_secret_until = ?, batch_size = ?, max_in_flight = ?,
+         max_per_second = ? WHERE seq = ?",
     )?
     .execute(params![
         e.url,
@@ -79,6 +81,8 @@ pub fn update_endpoint(conn: &Connection, e: &Endpoint) -> Result<()> {
         e.previous_secret,
         e.previous_secret_until.map(|t| t.0),
         e.batch_size,
+        e.limits.max_in_flight,
+        e.limits.max_per_second,
         e.seq
     ])?;
     Ok(())

@@ -4,7 +4,7 @@
 use super::super::bodies::Recent;
 use super::super::feed::message_of;
 use super::super::{
-    Claimed, Commit, Committed, ConflictKind, EndpointKind, Result, Step, StoreError,
+    Claimed, Commit, Committed, ConflictKind, EndpointKind, Limits, Result, Step, StoreError,
     signing_secrets,
 };
 use crate::domain::Millis;
@@ -191,6 +191,7 @@ fn fan_out(
     let targets: Vec<Target> = conn
         .prepare_cached(
             "SELECT e.seq, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.batch_size, e.kind,
+                    e.max_in_flight, e.max_per_second,
                     EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_lane
                             WHERE d.endpoint_seq = e.seq AND d.lane = ?3 AND d.state IN ('ready', 'waiting')),
                     e.enabled
@@ -206,8 +207,9 @@ fn fan_out(
                 previous_secret_until: r.get(4)?,
                 batch_size: r.get(5)?,
                 kind: EndpointKind::parse(&r.get::<_, String>(6)?).unwrap_or_default(),
-                busy: r.get(7)?,
-                enabled: r.get(8)?,
+                limits: Limits::of_columns(r.get(7)?, r.get(8)?),
+                busy: r.get(9)?,
+                enabled: r.get(10)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -260,6 +262,7 @@ fn fan_out(
                     event.body.clone()
                 },
                 batch_size: t.batch_size,
+                limits: t.limits,
                 batch_id: None,
                 unsendable: None,
             });
@@ -277,6 +280,7 @@ struct Target {
     previous_secret_until: Option<i64>,
     batch_size: i64,
     kind: EndpointKind,
+    limits: Limits,
     /// Whether its lane for the event already has a pending delivery.
     busy: bool,
     /// False while it is disabled for failing: its deliveries are queued but held.

@@ -3,7 +3,8 @@
 
 use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::{
-    Claim, Claimed, EndpointKind, MessageRecord, NextStep, Outcome, PARKED, Result, signing_secrets,
+    Claim, Claimed, EndpointKind, Limits, MessageRecord, NextStep, Outcome, PARKED, Result,
+    signing_secrets,
 };
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -71,7 +72,8 @@ pub fn claim(
 /// What a worker needs to send a delivery; `{}` is the condition on `d`.
 const DETAILS: &str = "SELECT d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
         e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
-        d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id, e.kind
+        d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id, e.kind, e.max_in_flight,
+        e.max_per_second
     FROM deliveries d JOIN endpoints e ON e.seq = d.endpoint_seq JOIN events ev ON ev.seq = d.event_seq
     WHERE ";
 
@@ -90,6 +92,7 @@ fn claimed(r: &rusqlite::Row, now: Millis, lease_until: Millis) -> rusqlite::Res
         secrets,
         body: r.get(10)?,
         batch_size: r.get(11)?,
+        limits: Limits::of_columns(r.get(18)?, r.get(19)?),
         batch_id: r.get(12)?,
         unsendable: None,
     };
@@ -205,7 +208,17 @@ pub fn finish(
         "UPDATE deliveries SET state = ?, next_attempt_at = ?, leased = 0, tries = tries - ?
          WHERE seq = ? AND attempts = ? AND state = 'ready'",
     )?;
+    let mut defer = conn.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = ?, leased = 0, attempts = attempts - 1, tries = tries - 1
+         WHERE seq = ? AND attempts = ? AND state = 'ready'",
+    )?;
     for o in outcomes {
+        if let NextStep::Deferred(at) = o.next {
+            // Handed back unsent: as if never claimed.
+            defer.execute(params![at.0, o.claimed.seq, o.claimed.attempt])?;
+            out.claim_needed = true;
+            continue;
+        }
         let a = &o.attempt;
         record.execute(params![
             o.claimed.seq,
@@ -221,6 +234,7 @@ pub fn finish(
             NextStep::Failed => ("failed", now, 0),
             NextStep::RetryAt(at) => ("ready", at, 0),
             NextStep::WaitUntil(at) => ("ready", at, 1),
+            NextStep::Deferred(_) => unreachable!("handled above"),
         };
         let changed = settle.execute(params![
             state,

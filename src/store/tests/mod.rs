@@ -53,6 +53,7 @@ on_every_store!(
 mod batch;
 mod conv;
 mod feed;
+mod pace;
 mod purge;
 mod slack;
 mod slack_inbox;
@@ -105,6 +106,7 @@ impl Fixture {
                 previous_secret: None,
                 previous_secret_until: None,
                 batch_size: 1,
+                limits: Default::default(),
                 created_at: Millis(0),
                 disabled: None,
             })

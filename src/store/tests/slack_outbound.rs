@@ -25,6 +25,7 @@ fn slack_endpoint(team_seq: i64, workspace: &str) -> Endpoint {
         previous_secret: None,
         previous_secret_until: None,
         batch_size: 1,
+        limits: Default::default(),
         created_at: Millis(0),
         disabled: None,
     }

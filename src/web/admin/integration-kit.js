@@ -9,6 +9,7 @@
   var EVENTS = ['start', 'open', 'end', 'email', 'messageVisitor', 'messageAgent'];
   var LABELS = {
     url: 'The URL', events: 'The events', batchSize: 'The batch size', since: 'The time', description: 'The description',
+    maxInFlight: 'The limit of requests at once', maxPerSecond: 'The limit of requests per second',
     botToken: 'The bot token', signingSecret: 'The signing secret', notifyChannel: 'The notification channel', name: 'The name',
   };
 
@@ -57,7 +58,20 @@
       description: f.description.value.trim(),
       enabled: f.enabled.checked,
       batchSize: batch,
+      maxInFlight: readLimit(f.maxInFlight, 'maxInFlight', 'requests at once'),
+      maxPerSecond: readLimit(f.maxPerSecond, 'maxPerSecond', 'requests per second'),
     };
+  }
+
+  // An optional limit: empty is none (null), else a whole number from 1 to 1000.
+  function readLimit(input, field, what) {
+    var raw = input.value.trim();
+    if (!raw) return null;
+    var n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      throw invalid('`' + field + '`: choose from 1 to 1000 ' + what + ', or leave it empty for no limit.');
+    }
+    return n;
   }
 
   function fillForm(form, hook) {
@@ -65,6 +79,8 @@
     f.url.value = hook.url;
     f.description.value = hook.description || '';
     f.batchSize.value = hook.batchSize || 1;
+    f.maxInFlight.value = hook.maxInFlight == null ? '' : hook.maxInFlight;
+    f.maxPerSecond.value = hook.maxPerSecond == null ? '' : hook.maxPerSecond;
     f.enabled.checked = !!hook.enabled;
     form.querySelectorAll('input[name="events"]').forEach(function (box) {
       box.checked = hook.events.indexOf(box.value) >= 0;

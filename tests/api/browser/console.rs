@@ -121,6 +121,11 @@ async fn an_admin_adds_a_webhook_and_the_seed_conversation_reaches_it() {
         .expect_json(200);
     assert_eq!(hook["url"], d.receiver.url().as_str(), "{hook}");
     assert_eq!(hook["enabled"], true, "{hook}");
+    assert_eq!(hook["maxInFlight"], 4, "the limit typed: {hook}");
+    assert!(
+        hook["maxPerSecond"].is_null(),
+        "left empty, no limit: {hook}"
+    );
     let mut events = hook["events"].as_array().expect("events").clone();
     events.sort_by_key(|e| e.as_str().unwrap_or_default().to_owned());
     let all = [
