@@ -42,7 +42,12 @@ async fn metrics(State(s): State<AppState>) -> Response {
         s.store.backlog(now).await
     };
     let backlog = match read.await {
-        Ok(b) => Some(gauges(b, now)),
+        Ok(b) => {
+            let mut gauges = gauges(b, now);
+            let handed_off = s.store.handoff_wait(now).unwrap_or_default();
+            gauges.oldest_due = gauges.oldest_due.max(handed_off);
+            Some(gauges)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "metrics: the store does not answer");
             None

@@ -208,6 +208,12 @@ pub trait Outbox: Send + Sync {
         None
     }
 
+    /// How long the oldest handed-off delivery has waited for a worker (for `/metrics`: it is
+    /// due, though its lease hides it from [`Outbox::backlog`]).
+    fn handoff_wait(&self, _now: Millis) -> Option<std::time::Duration> {
+        None
+    }
+
     // Teams.
 
     /// Claims up to `limit` due deliveries under a lease ending at `lease_until`, and tells when

@@ -14,6 +14,7 @@ use crate::stores::{TestStore, on_every_store};
 on_every_store!(
     the_backlog_of_a_stopped_receiver_is_its_pending_deliveries,
     the_oldest_due_delivery_shows_the_workers_falling_behind,
+    a_new_delivery_waiting_for_the_worker_counts_as_due,
 );
 
 /// A URL nothing listens on: every attempt fails to connect.
@@ -113,4 +114,31 @@ async fn the_oldest_due_delivery_shows_the_workers_falling_behind(store: TestSto
         &[("endpoint", &slow.id)],
     );
     assert_eq!(buckets[buckets.len() - 2].less_than, 2.0);
+}
+
+/// The only worker slot hangs on one conversation's delivery; another conversation's delivery,
+/// ready at once (on SQLite handed straight to the workers by its commit, under a lease), waits
+/// for it, and counts as due all the same.
+async fn a_new_delivery_waiting_for_the_worker_counts_as_due(store: TestStore) {
+    let app = TestApp::builder(store)
+        .retry_schedule("1h")
+        .delivery_timeout("5s")
+        .env("PALAVER_DELIVERY_CONCURRENCY", "1")
+        .spawn()
+        .await;
+    let hanging = Receiver::start().await;
+    hanging.set_default(Reply::Hang);
+    app.create_webhook(&hanging.url(), None).await;
+    app.visitor_start(named("First"), None).await;
+    hanging.wait_for(1, WAIT).await;
+    let m = Metrics::scrape(&app).await;
+    assert_eq!(m.value("palaver_oldest_due_delivery_age_seconds", &[]), 0.0);
+    app.visitor_start(named("Second"), None).await;
+    eventually("the second delivery waiting, late", WAIT, || async {
+        let m = Metrics::scrape(&app).await;
+        let late = m.value("palaver_oldest_due_delivery_age_seconds", &[]);
+        if late > 0.0 { Ok(late) } else { Err(late) }
+    })
+    .await;
+    assert_eq!(hanging.count(), 1, "the second one is still waiting");
 }

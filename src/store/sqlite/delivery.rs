@@ -21,6 +21,10 @@ impl Outbox for SqliteStore {
         Some(self.handoff.signal())
     }
 
+    fn handoff_wait(&self, now: Millis) -> Option<Duration> {
+        self.handoff.oldest_wait(now)
+    }
+
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
         let recent = self.recent.clone();
         self.lazy(move |c| outbox::claim(c, now, lease_until, limit, &recent))
