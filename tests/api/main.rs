@@ -69,6 +69,7 @@ mod receivers;
 mod retention;
 mod scene;
 mod schema_examples;
+mod secrets_at_rest;
 mod seed;
 mod slack;
 mod slack_client;
