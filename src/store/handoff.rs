@@ -90,7 +90,7 @@ impl Handoff {
     pub fn oldest_wait(&self, now: Millis) -> Option<Duration> {
         let lease = self.lease_ms.load(Ordering::Relaxed);
         let queue = self.queue.lock().expect("hand-off queue poisoned");
-        let queued_at = queue.front()?.lease_until.0 - lease;
+        let queued_at = queue.claimed.front()?.lease_until.0 - lease;
         Some(Duration::from_millis((now.0 - queued_at).max(0) as u64))
     }
 }
