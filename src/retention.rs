@@ -63,7 +63,7 @@ pub struct RetentionConfig {
 }
 
 impl RetentionConfig {
-    /// How often a sweep starts: every 10 minutes, or sooner for a shorter retention.
+    /// How long after a sweep the next starts: 10 minutes, or less for a shorter retention.
     fn every(&self) -> Option<Duration> {
         [self.deliveries.0, self.conversations.0]
             .into_iter()
@@ -91,11 +91,8 @@ async fn run(
         store: &*store,
         stop: stop.clone(),
     };
+    // The first sweep at start-up: a store may have been stopped for longer than `every`.
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
         let started = Instant::now();
         let mut purged = Purged::default();
         let done = sweep.once(config, &mut purged).await;
@@ -115,6 +112,10 @@ async fn run(
                 took_ms,
                 "purged what is past its retention"
             ),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! dirs, a receiver and a load generator, all on loopback.
 
 mod load;
+mod purge;
 mod receiver;
 mod scenarios;
 mod seed;
@@ -30,7 +31,8 @@ struct Args {
     /// Measure on PostgreSQL: a server URL; each scenario gets a fresh database there.
     #[arg(long)]
     database_url: Option<String>,
-    /// Only these scenarios (comma-separated: baseline,burst,batched,steady,backlog,slow,long).
+    /// Only these scenarios (comma-separated: baseline,burst,batched,steady,backlog,slow,long;
+    /// and purge, the backlog while retention purges a million rows, which runs only if named).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// API calls in flight in the burst, and baseline requests in flight.
@@ -46,6 +48,8 @@ pub struct Sizes {
     pub steady_rate: u64,
     pub steady_duration: Duration,
     pub backlog: usize,
+    /// Deliveries delivered long ago, for retention to purge beside the backlog.
+    pub purged: usize,
     pub slow_events: usize,
     pub long_messages: usize,
 }
@@ -59,6 +63,7 @@ impl Sizes {
             steady_rate: 1000,
             steady_duration: Duration::from_secs(30),
             backlog: 1_000_000,
+            purged: 1_000_000,
             slow_events: 10_000,
             long_messages: 2000,
         }
@@ -72,6 +77,7 @@ impl Sizes {
             steady_rate: 1000,
             steady_duration: Duration::from_secs(5),
             backlog: 50_000,
+            purged: 100_000,
             slow_events: 2_000,
             long_messages: 500,
         }
@@ -137,6 +143,21 @@ pub struct Results {
     pub backlog_ratio: f64,
     pub backlog_cpu_s: f64,
     pub backlog_rss_mb: f64,
+    /// The backlog scenario beside a purge (`--only purge`): without it, then with it.
+    pub purge_off_delivery_rps: f64,
+    pub purge_off_p50_ms: f64,
+    pub purge_off_p99_ms: f64,
+    pub purge_on_delivery_rps: f64,
+    pub purge_on_p50_ms: f64,
+    pub purge_on_p99_ms: f64,
+    /// Delivered/s with the purge running, against without.
+    pub purge_ratio: f64,
+    /// 1 when the purge was still running when the burst ended (it ran beside all of it).
+    pub purge_running_after_burst: f64,
+    /// From the server's start to the last purged row.
+    pub purge_seconds: f64,
+    pub purge_cpu_s: f64,
+    pub purge_rss_mb: f64,
     pub slow_rps: f64,
     pub slow_cpu_s: f64,
     pub slow_rss_mb: f64,
@@ -195,6 +216,10 @@ async fn main() {
             eprintln!("  backlog…");
             scenarios::backlog(&sizes, &target, &mut r).await;
         }
+        if args.only.iter().any(|o| o == "purge") {
+            eprintln!("  backlog with and without a purge…");
+            purge::pair(&sizes, &target, run, &mut r).await;
+        }
         if wants("slow") {
             eprintln!("  slow receiver…");
             scenarios::slow(&sizes, &target, &mut r).await;
@@ -213,6 +238,7 @@ async fn main() {
             r.backlog_rss_mb,
             r.slow_rss_mb,
             r.long_rss_mb,
+            r.purge_rss_mb,
         ]
         .into_iter()
         .fold(0.0, f64::max);
@@ -323,6 +349,30 @@ fn print_table(r: &Results, s: &Sizes, runs: usize, postgres: bool, ran: &dyn Fn
             s.backlog, r.backlog_delivery_rps
         );
         server(r.backlog_cpu_s, r.backlog_rss_mb);
+    }
+    if r.purge_on_delivery_rps > 0.0 {
+        println!(
+            "| backlog ({} pending) without / with a purge of {} delivered deliveries and their attempts | healthy endpoint's webhooks/s | {:.0} / {:.0} ({:.2}×) |",
+            s.backlog, s.purged, r.purge_off_delivery_rps, r.purge_on_delivery_rps, r.purge_ratio
+        );
+        println!(
+            "| | accept → arrival p50 / p99 without | {:.1} / {:.1} ms |",
+            r.purge_off_p50_ms, r.purge_off_p99_ms
+        );
+        println!(
+            "| | accept → arrival p50 / p99 with | {:.1} / {:.1} ms |",
+            r.purge_on_p50_ms, r.purge_on_p99_ms
+        );
+        println!(
+            "| | purge time (server start → last row gone); still running when the burst ended | {:.1} s; {} |",
+            r.purge_seconds,
+            if r.purge_running_after_burst > 0.5 {
+                "yes"
+            } else {
+                "NO"
+            }
+        );
+        server(r.purge_cpu_s, r.purge_rss_mb);
     }
     if ran("slow") {
         println!(

@@ -104,7 +104,11 @@ async fn setup_batched(
 }
 
 /// The burst: many conversations, as fast as accepted; fills accept, delivery, latency figures.
-async fn run_burst(sizes: &Sizes, api: &Arc<Api>, receiver: &mut Receiver) -> (f64, f64, Vec<f64>) {
+pub async fn run_burst(
+    sizes: &Sizes,
+    api: &Arc<Api>,
+    receiver: &mut Receiver,
+) -> (f64, f64, Vec<f64>) {
     let started = Instant::now();
     let visitors = api
         .visitors(sizes.burst_conversations, sizes.concurrency)
