@@ -13,6 +13,7 @@ const PAGE: Page = Page {
 on_every_store!(
     finished_deliveries_go_after_retention_with_attempts_and_test_events,
     message_retention_takes_old_ended_conversations_no_pending_delivery_needs,
+    processes_purging_at_once_take_other_rows,
 );
 
 /// Counts rows with `sql` on the test's database, beside the store.
@@ -268,4 +269,33 @@ async fn message_retention_takes_old_ended_conversations_no_pending_delivery_nee
             .unwrap()
             .is_some()
     );
+}
+
+/// PostgreSQL: two processes purging one store at once each take other rows, never waiting
+/// for the other; together they take every one once.
+async fn processes_purging_at_once_take_other_rows(f: Fixture) {
+    if !matches!(f.place, Place::Postgres(_)) {
+        return; // one process owns a SQLite store
+    }
+    f.endpoint("a", ALL).await;
+    for i in 0..300 {
+        f.event(&format!("v{i}"), EventName::Start, "[1]").await;
+    }
+    deliver_all(&f, 2000).await;
+    let other = open(&f.place.url(), 4).await.unwrap();
+    let purger = |store: Arc<dyn Store>| async move {
+        let mut taken = Purged::default();
+        loop {
+            let p = store.purge_deliveries(Millis(10_000), 7).await.unwrap();
+            if p.deliveries == 0 {
+                return taken;
+            }
+            taken += p;
+        }
+    };
+    let (a, b) = tokio::join!(purger(f.store.clone()), purger(other));
+    assert_eq!(a.deliveries + b.deliveries, 300, "{a:?} {b:?}");
+    assert_eq!(a.attempts + b.attempts, 300);
+    assert_eq!(count(&f, "SELECT COUNT(*) FROM deliveries").await, 0);
+    assert_eq!(count(&f, "SELECT COUNT(*) FROM events").await, 0);
 }
