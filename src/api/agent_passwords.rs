@@ -9,12 +9,26 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+/// The agent's new console password.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"password": "correct horse battery staple"}))]
 pub struct PasswordBody {
+    /// 10 to 200 characters.
+    #[schema(min_length = 10, max_length = 200)]
     password: String,
 }
 
+/// Give an agent a console password (their sessions end)
+#[utoipa::path(put, path = "/agents/{agentId}/password", tag = "team", operation_id = "setAgentPassword",
+    security(("apiKey" = []), ("session" = [])),
+    params(("agentId" = String, Path, description = super::agents::AGENT_ID)),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Set"),
+        (status = 404, description = "No agent of this team has this id"),
+        (status = 422, description = "The password is too short or too long"),
+    ))]
 pub async fn set(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -40,6 +54,14 @@ pub async fn set(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Take an agent's console access away (their sessions end)
+#[utoipa::path(delete, path = "/agents/{agentId}/password", tag = "team", operation_id = "removeAgentPassword",
+    security(("apiKey" = []), ("session" = [])),
+    params(("agentId" = String, Path, description = super::agents::AGENT_ID)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No agent of this team has this id"),
+    ))]
 pub async fn remove(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,

@@ -1,53 +1,56 @@
 //! Conversations, as agents see them: list, read, join, write, end.
 
 use super::auth::TeamAuth;
-use super::extract::{Body, List, PageQuery};
+use super::extract::{Body, List};
+use super::query::{ConversationQuery, Query};
 use super::session_auth::{Caller, acting_as};
 use super::{ApiError, ApiResult, AppState, answer, json};
-use crate::chat::ConversationView;
-use crate::domain::{Command, ConversationStatus};
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use crate::chat::{AgentMessageOut, ConversationView, TranscriptMessage};
+use crate::domain::{Command, Identity};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::json as j;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversations", get(list))
-        .route("/conversations/{id}", get(get_one))
-        .route("/conversations/{id}/join", post(join))
-        .route("/conversations/{id}/end", post(end))
-        .route("/conversations/{id}/messages", post(message))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_one))
+        .routes(routes!(join))
+        .routes(routes!(end))
+        .routes(routes!(message))
 }
 
+/// The conversation's id in the path.
+const ID: &str = "The conversation's id (`c_…`)";
+
 /// A conversation in a list: its summary and its newest message (for previews), if any.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ConversationListItem)]
 struct ListItem {
     #[serde(flatten)]
     summary: ConversationView,
-    last_message: Option<crate::chat::TranscriptMessage>,
+    last_message: Option<TranscriptMessage>,
 }
 
+/// Conversations, newest first
+#[utoipa::path(get, path = "/conversations", tag = "conversations", operation_id = "listConversations",
+    security(("apiKey" = []), ("session" = [])),
+    params(ConversationQuery),
+    responses((status = 200, description = "A page of conversations", body = List<ListItem>)))]
 async fn list(
     State(s): State<AppState>,
     TeamAuth(t): TeamAuth,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<ConversationQuery>,
 ) -> ApiResult<Response> {
-    if let Some(st) = q.status.as_deref() {
-        ConversationStatus::parse(st).ok_or_else(|| {
-            ApiError::bad_request(format!("`status` is waiting, open or ended, not {st:?}"))
-        })?;
-    }
-    let page = q.page()?;
-    let rows = s
-        .store
-        .conversations(t.seq, q.status.as_deref(), page)
-        .await?;
+    let page = super::query::page(q.limit, q.cursor.as_deref())?;
+    let status = q.status.map(|f| f.as_str());
+    let rows = s.store.conversations(t.seq, status, page).await?;
     let list = List::new(rows, page.limit, |c| c.conversation.seq);
     let data: Vec<ListItem> = list
         .data
@@ -62,35 +65,43 @@ async fn list(
             last_message: c
                 .last_message
                 .as_ref()
-                .map(|m| crate::chat::TranscriptMessage::new(&c.conversation.id, m)),
+                .map(|m| TranscriptMessage::new(&c.conversation.id, m)),
         })
         .collect();
     Ok(json(
         StatusCode::OK,
-        &j!({"data": data, "nextCursor": list.next_cursor}),
+        &List {
+            data,
+            next_cursor: list.next_cursor,
+        },
     ))
 }
 
-#[derive(Serialize)]
+/// A conversation with what is known of its visitor, its agent, its messages and notes.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ConversationDetail)]
 struct Detail {
     #[serde(flatten)]
     summary: ConversationView,
-    identity: crate::domain::Identity,
+    identity: Identity,
+    /// The agent in charge: their Slack user object; `null` while none entered.
+    #[schema(value_type = Option<super::agents::AgentDoc>)]
     agent: Option<Box<RawValue>>,
     /// The transcript as the payload's `messages`, each with its id and `from` (visitor or agent).
-    messages: Vec<crate::chat::TranscriptMessage>,
+    messages: Vec<TranscriptMessage>,
     /// Private notes between agents: never the visitor's nor the webhooks'.
     notes: Vec<Note>,
 }
 
 /// A private note, as the console shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Note {
     agent_id: String,
     user_name: String,
     text: String,
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
@@ -105,6 +116,14 @@ impl From<crate::store::NoteRecord> for Note {
     }
 }
 
+/// A conversation with its identity, agent, messages and notes
+#[utoipa::path(get, path = "/conversations/{id}", tag = "conversations", operation_id = "getConversation",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The conversation", body = Detail),
+        (status = 404, description = "No conversation of this team has this id"),
+    ))]
 async fn get_one(
     State(s): State<AppState>,
     TeamAuth(t): TeamAuth,
@@ -128,26 +147,45 @@ async fn get_one(
         agent: c.agent.clone().and_then(|a| RawValue::from_string(a).ok()),
         messages: messages
             .iter()
-            .map(|m| crate::chat::TranscriptMessage::new(&c.id, m))
+            .map(|m| TranscriptMessage::new(&c.id, m))
             .collect(),
         notes: notes.into_iter().map(Note::from).collect(),
     };
     Ok(json(StatusCode::OK, &detail))
 }
 
-#[derive(Deserialize)]
+/// The agent who acts.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = AgentRef, example = json!({"agentId": "U0F2Z1234"}))]
 struct AgentBody {
+    /// An agent of the team (PUT /agents/{agentId}); an agent's session acts only as itself.
     agent_id: String,
 }
 
-#[derive(Deserialize)]
+/// An agent's message.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = AgentMessage, example = json!({"agentId": "U0F2Z1234", "text": "Yes! Go to <http://developer.talkus.io/>"}))]
 struct MessageBody {
+    /// An agent of the team (PUT /agents/{agentId}); an agent's session acts only as itself.
     agent_id: String,
+    /// 1 to 10,000 characters, not only spaces, no NUL; exactly `.end` ends the conversation.
+    #[schema(min_length = 1, max_length = 10000)]
     text: String,
 }
 
+/// An agent enters (fires `open` if it was waiting)
+#[utoipa::path(post, path = "/conversations/{id}/join", tag = "conversations", operation_id = "joinConversation",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    request_body = AgentBody,
+    responses(
+        (status = 200, description = "The conversation as it is now", body = ConversationView),
+        (status = 404, description = "No conversation of this team has this id"),
+        (status = 409, description = "The conversation has ended"),
+        (status = 422, description = "`agentId` is not an agent of the team"),
+    ))]
 async fn join(
     s: State<AppState>,
     caller: Caller,
@@ -157,6 +195,17 @@ async fn join(
     agent_command(s, caller, id, body, Command::Join).await
 }
 
+/// An agent ends the conversation (fires `end`)
+#[utoipa::path(post, path = "/conversations/{id}/end", tag = "conversations", operation_id = "endConversation",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    request_body = AgentBody,
+    responses(
+        (status = 200, description = "The conversation as it is now", body = ConversationView),
+        (status = 404, description = "No conversation of this team has this id"),
+        (status = 409, description = "The conversation has already ended"),
+        (status = 422, description = "`agentId` is not an agent of the team"),
+    ))]
 async fn end(
     s: State<AppState>,
     caller: Caller,
@@ -184,6 +233,20 @@ async fn agent_command(
     ))
 }
 
+/// An agent writes (fires `messageAgent`, after `open` if it was waiting)
+///
+/// A text of exactly `.end` ends the conversation instead (fires `end`) and answers 200 with it.
+#[utoipa::path(post, path = "/conversations/{id}/messages", tag = "conversations", operation_id = "postAgentMessage",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    request_body = MessageBody,
+    responses(
+        (status = 201, description = "The message", body = AgentMessageOut),
+        (status = 200, description = "`.end`: the ended conversation", body = AgentMessageOut),
+        (status = 404, description = "No conversation of this team has this id"),
+        (status = 409, description = "The conversation has ended"),
+        (status = 422, description = "`agentId` is not an agent of the team, or the text is empty or too long"),
+    ))]
 async fn message(
     State(s): State<AppState>,
     caller: Caller,

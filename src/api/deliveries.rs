@@ -2,130 +2,67 @@
 //! endpoint's health (its last 24 hours). The log's reads serve the Slack endpoint's too
 //! (`/slack/deliveries`).
 
+mod shapes;
+
 use super::auth::AdminAuth;
-use super::extract::{Body, List, PageQuery};
-use super::webhooks::find;
+use super::extract::{Body, List};
+use super::query::{DeliveryQuery, Query};
+use super::webhooks::{ID, Queued, find};
 use super::{ApiError, ApiResult, AppState, json};
 use crate::domain::Millis;
-use crate::store::{AttemptRecord, DeliveryRecord, DeliveryStatus};
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use crate::store::{DeliveryRecord, DeliveryStatus};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
-use serde_json::json as j;
 use serde_json::value::RawValue;
+pub(super) use shapes::DeliveryView;
+use shapes::{AttemptView, Health, LastError, Recover, Recovered};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks/{id}/deliveries", get(list))
-        .route("/webhooks/{id}/deliveries/{delivery_id}", get(get_one))
-        .route(
-            "/webhooks/{id}/deliveries/{delivery_id}/redeliver",
-            post(redeliver),
-        )
-        .route("/webhooks/{id}/recover", post(recover))
-        .route("/webhooks/{id}/health", get(health))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_one))
+        .routes(routes!(redeliver))
+        .routes(routes!(recover))
+        .routes(routes!(health))
 }
+
+/// The delivery's id in the path.
+pub(super) const DELIVERY_ID: &str = "The delivery's id (`msg_…`), as listed";
 
 /// How far back the health reading looks.
 const HEALTH_PERIOD_MS: i64 = 24 * 3600 * 1000;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AttemptView {
-    n: i64,
-    at: String,
-    status_code: Option<u16>,
-    duration_ms: i64,
-    error: Option<String>,
-    response_body: String,
-}
-
-impl From<&AttemptRecord> for AttemptView {
-    fn from(a: &AttemptRecord) -> Self {
-        AttemptView {
-            n: a.n,
-            at: a.at.iso(),
-            status_code: a.status_code,
-            duration_ms: a.duration_ms,
-            error: a.error.clone(),
-            response_body: a.response_body.clone(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeliveryView {
-    id: String,
-    endpoint_id: String,
-    event_id: String,
-    event: String,
-    conversation_id: Option<String>,
-    /// The visitor's channel, as in the payload (none for a test event).
-    channel_name: Option<String>,
-    status: &'static str,
-    attempts: i64,
-    next_attempt_at: Option<String>,
-    created_at: String,
-    /// The batch it is sent in: that request's `webhook-id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    batch_id: Option<String>,
-    last_attempt: Option<AttemptView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payload: Option<Box<RawValue>>,
-    /// Why `payload` is absent: the event's body could not be rebuilt.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payload_error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attempt_log: Option<Vec<AttemptView>>,
-}
-
-impl From<&DeliveryRecord> for DeliveryView {
-    fn from(d: &DeliveryRecord) -> Self {
-        DeliveryView {
-            id: d.id.clone(),
-            endpoint_id: d.endpoint_id.clone(),
-            event_id: d.event_id.clone(),
-            event: d.event.clone(),
-            conversation_id: d.conversation_id.clone(),
-            channel_name: d.channel_name.clone(),
-            status: d.status.as_str(),
-            attempts: d.attempts,
-            next_attempt_at: d.next_attempt_at.map(Millis::iso),
-            created_at: d.created_at.iso(),
-            batch_id: d.batch_id.clone(),
-            last_attempt: d.last_attempt.as_ref().map(AttemptView::from),
-            payload: None,
-            payload_error: None,
-            attempt_log: None,
-        }
-    }
-}
-
+/// A webhook's deliveries, newest first
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "webhooks", operation_id = "listDeliveries",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID), DeliveryQuery),
+    responses(
+        (status = 200, description = "A page of deliveries", body = List<DeliveryView>),
+        (status = 404, description = "No webhook of this team has this id"),
+    ))]
 async fn list(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
     Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<DeliveryQuery>,
 ) -> ApiResult<Response> {
     let e = find(&s, t.seq, &id).await?;
     list_of(&s, e.seq, q).await
 }
 
 /// An endpoint's delivery log, newest first (webhooks' and the Slack endpoint's).
-pub(super) async fn list_of(s: &AppState, endpoint_seq: i64, q: PageQuery) -> ApiResult<Response> {
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(v) => Some(DeliveryStatus::parse(v).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "`status` is pending, delivered or failed, not {v:?}"
-            ))
-        })?),
-    };
-    let page = q.page()?;
+pub(super) async fn list_of(
+    s: &AppState,
+    endpoint_seq: i64,
+    q: DeliveryQuery,
+) -> ApiResult<Response> {
+    let status = q
+        .status
+        .map(|f| DeliveryStatus::parse(f.as_str()).expect("the filters are statuses"));
+    let page = super::query::page(q.limit, q.cursor.as_deref())?;
     let list = List::new(
         s.store.deliveries(endpoint_seq, status, page).await?,
         page.limit,
@@ -134,7 +71,10 @@ pub(super) async fn list_of(s: &AppState, endpoint_seq: i64, q: PageQuery) -> Ap
     let data: Vec<DeliveryView> = list.data.iter().map(DeliveryView::from).collect();
     Ok(json(
         StatusCode::OK,
-        &j!({"data": data, "nextCursor": list.next_cursor}),
+        &List {
+            data,
+            next_cursor: list.next_cursor,
+        },
     ))
 }
 
@@ -145,6 +85,14 @@ async fn delivery(s: &AppState, endpoint_seq: i64, delivery_id: &str) -> ApiResu
         .ok_or_else(|| ApiError::not_found("delivery"))
 }
 
+/// A delivery with its payload and every attempt
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries/{deliveryId}", tag = "webhooks", operation_id = "getDelivery",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID), ("deliveryId" = String, Path, description = DELIVERY_ID)),
+    responses(
+        (status = 200, description = "The delivery", body = DeliveryView),
+        (status = 404, description = "No such webhook, or no such delivery of it"),
+    ))]
 async fn get_one(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -185,6 +133,14 @@ pub(super) async fn one_of(
     Ok(json(StatusCode::OK, &view))
 }
 
+/// Queue a delivery again now (the same `webhook-id`)
+#[utoipa::path(post, path = "/webhooks/{id}/deliveries/{deliveryId}/redeliver", tag = "webhooks", operation_id = "redeliver",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID), ("deliveryId" = String, Path, description = DELIVERY_ID)),
+    responses(
+        (status = 202, description = "Queued", body = Queued),
+        (status = 404, description = "No such webhook, or no such delivery of it"),
+    ))]
 async fn redeliver(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -202,15 +158,19 @@ pub(super) async fn redeliver_of(
 ) -> ApiResult<Response> {
     let d = delivery(s, endpoint_seq, delivery_id).await?;
     s.store.redeliver(d.seq, Millis::now()).await?;
-    Ok(json(StatusCode::ACCEPTED, &j!({"deliveryId": d.id})))
+    Ok(json(StatusCode::ACCEPTED, &Queued { delivery_id: d.id }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Recover {
-    since: String,
-}
-
+/// Queue again every failed delivery since a time
+#[utoipa::path(post, path = "/webhooks/{id}/recover", tag = "webhooks", operation_id = "recoverDeliveries",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    request_body = Recover,
+    responses(
+        (status = 202, description = "Queued", body = Recovered),
+        (status = 404, description = "No webhook of this team has this id"),
+        (status = 422, description = "`since` is not an ISO-8601 time"),
+    ))]
 async fn recover(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -226,11 +186,20 @@ async fn recover(
     })?;
     let queued = s.store.create_recovery(e.seq, since, Millis::now()).await?;
     s.store.work_signal().notify_one();
-    Ok(json(StatusCode::ACCEPTED, &j!({"queued": queued})))
+    Ok(json(StatusCode::ACCEPTED, &Recovered { queued }))
 }
 
-/// `GET /webhooks/{id}/health`: the deliveries created in the last 24 hours by outcome, the
-/// failed attempts made in them, the last error and the last success.
+/// A webhook's health: its last 24 hours
+///
+/// The deliveries created in the last 24 hours by outcome, the failed attempts made in them,
+/// the last error and the last success.
+#[utoipa::path(get, path = "/webhooks/{id}/health", tag = "webhooks", operation_id = "getWebhookHealth",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The health", body = Health),
+        (status = 404, description = "No webhook of this team has this id"),
+    ))]
 async fn health(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -239,22 +208,25 @@ async fn health(
     let e = find(&s, t.seq, &id).await?;
     let since = Millis::now().plus_ms(-HEALTH_PERIOD_MS);
     let h = s.store.endpoint_health(e.seq, since).await?;
-    let last_error = h.last_error.as_ref().map(|(delivery_id, a)| {
-        j!({"deliveryId": delivery_id, "at": a.at.iso(), "statusCode": a.status_code,
-            "error": a.error, "durationMs": a.duration_ms})
+    let last_error = h.last_error.as_ref().map(|(delivery_id, a)| LastError {
+        delivery_id: delivery_id.clone(),
+        at: a.at.iso(),
+        status_code: a.status_code,
+        error: a.error.clone(),
+        duration_ms: a.duration_ms,
     });
     Ok(json(
         StatusCode::OK,
-        &j!({
-            "since": since.iso(),
-            "deliveries": h.deliveries,
-            "delivered": h.delivered,
-            "failed": h.failed,
-            "pending": h.pending,
-            "failedAttempts": h.failed_attempts,
-            "capped": h.capped,
-            "lastError": last_error,
-            "lastSuccessAt": h.last_success_at.map(Millis::iso),
-        }),
+        &Health {
+            since: since.iso(),
+            deliveries: h.deliveries,
+            delivered: h.delivered,
+            failed: h.failed,
+            pending: h.pending,
+            failed_attempts: h.failed_attempts,
+            capped: h.capped,
+            last_error,
+            last_success_at: h.last_success_at.map(Millis::iso),
+        },
     ))
 }

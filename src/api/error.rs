@@ -17,12 +17,26 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An error (RFC 9457): what went wrong, for programs (`type`, `status`) and for people
+/// (`detail`, which says what to change).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "urn:palaver:problem:not-found",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "webhook not found (or not yours)"
+}))]
+pub struct Problem<'a> {
+    /// `urn:palaver:problem:<code>`: the kind of error, stable for programs to act on.
     #[serde(rename = "type")]
+    #[schema(pattern = "^urn:palaver:problem:[a-z-]+$")]
     kind: String,
+    /// The status's reason phrase.
     title: &'a str,
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// What is wrong and what to do about it, for a person.
     detail: &'a str,
 }
 

@@ -1,5 +1,5 @@
 //! Request parsing with our error shape: JSON bodies (with their fingerprint for idempotency),
-//! the `Idempotency-Key` header, pagination.
+//! the `Idempotency-Key` header, the lists' answers.
 
 use super::error::ApiError;
 use crate::chat::Idempotency;
@@ -173,55 +173,30 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> 
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let k = v
-        .to_str()
-        .map_err(|_| ApiError::bad_request("Idempotency-Key must be printable ASCII"))?;
+    // As the OpenAPI document says (IDEMPOTENCY_KEY_PATTERN): visible ASCII and spaces, not
+    // starting nor ending with a space.
+    let k = v.as_bytes();
     if k.is_empty() || k.len() > 255 {
         return Err(ApiError::bad_request(
             "Idempotency-Key must have 1 to 255 characters",
         ));
     }
-    Ok(Some(k.to_string()))
-}
-
-/// `?limit=&cursor=` of lists.
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-    pub status: Option<String>,
-}
-
-impl PageQuery {
-    /// `limit`, 1..=100, 50 by default.
-    pub fn limit(&self) -> Result<u32, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
-        }
-        Ok(limit)
+    let printable = k.iter().all(|b| (b' '..=b'~').contains(b));
+    if !printable || k[0] == b' ' || k[k.len() - 1] == b' ' {
+        return Err(ApiError::bad_request(
+            "Idempotency-Key must be visible ASCII characters (spaces only inside)",
+        ));
     }
-
-    /// The page a numeric cursor names.
-    pub fn page(&self) -> Result<crate::store::Page, ApiError> {
-        let limit = self.limit()?;
-        let before = match &self.cursor {
-            None => None,
-            Some(c) => Some(
-                c.parse::<i64>()
-                    .map_err(|_| ApiError::bad_request("`cursor` is not one this server gave"))?,
-            ),
-        };
-        Ok(crate::store::Page { before, limit })
-    }
+    Ok(Some(String::from_utf8_lossy(k).into_owned()))
 }
 
 /// A list's answer: `{data, nextCursor}`.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct List<T> {
+    /// This page's items.
     pub data: Vec<T>,
+    /// The `cursor` of the next page; `null` on the last.
     pub next_cursor: Option<String>,
 }
 

@@ -21,6 +21,25 @@ use tokio::sync::{broadcast, mpsc, watch};
 /// How often an idle stream looks again even without a notification.
 const RECHECK: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Live stream (Server-Sent Events) of the conversation: `status` and `message` events
+///
+/// A `status` event (`{status, agent}`, as GET /visitor/conversations/{id} has them) comes first,
+/// then again whenever the status or the agent in charge changes; each new message comes as a
+/// `message` event (a transcript message) whose `id` is the message's. Reconnecting with
+/// `Last-Event-ID` resumes after that message. An EventSource cannot set headers: it may send the
+/// token as `?visitorToken=`.
+#[utoipa::path(get, path = "/conversations/{id}/events", tag = "visitor", operation_id = "visitorEvents",
+    security(("visitorToken" = []), ("visitorTokenQuery" = [])),
+    params(
+        ("id" = String, Path, description = super::visitor::ID),
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last `message` event received: the stream resumes after it", pattern = "^[0-9]{0,18}$"),
+    ),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String,
+            example = "event: status\ndata: {\"status\":\"open\",\"agent\":{\"name\":\"Moss\",\"picture\":\"https://example.com/moss_48.jpg\"}}\n\nevent: message\nid: 7\ndata: {\"id\":\"m_3BtwB3EqkA7jGtEHL3Hi\",\"conversationId\":\"c_3BtwB339AQx5NSoJzcKm\",\"userName\":\"Moss\",\"userPicture\":\"https://example.com/moss_48.jpg\",\"createdAt\":\"2026-01-09T11:09:09.104Z\",\"text\":\"Yes! Go to <http://developer.talkus.io/>\",\"from\":\"agent\"}\n\n"),
+        (status = 400, description = "`Last-Event-ID` is not an id this stream sent"),
+        (status = 404, description = "The visitor has no conversation with this id"),
+    ))]
 pub async fn events(
     State(s): State<AppState>,
     VisitorAuth(v): VisitorAuth,

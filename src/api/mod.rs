@@ -11,8 +11,10 @@ mod extract;
 mod health;
 mod idempotency;
 mod live;
+mod method_guard;
 mod openapi;
 mod origin;
+mod query;
 pub mod rate_limit;
 mod schemas;
 pub mod session_auth;
@@ -32,6 +34,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::net::IpAddr;
 use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::{ApiError, ApiResult};
 
@@ -75,23 +80,8 @@ pub struct Shared {
 
 /// The whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    let team_api = Router::new()
-        .merge(agents::router())
-        .merge(webhooks::router())
-        .merge(deliveries::router())
-        .merge(conversations::router())
-        .merge(team_widget::router())
-        .merge(team_events::router())
-        .merge(slack::router())
-        .merge(slack_deliveries::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::layer,
-        ));
-    let v1 = team_api
-        .nest("/visitor", visitor::router(state.clone()))
-        .merge(openapi::router())
-        .merge(schemas::router());
+    let (v1, doc) = v1(&state).split_for_parts();
+    let routes = method_guard::Routes::of(&openapi::finish(doc));
     Router::new()
         .nest("/api/v1", v1)
         .merge(health::router())
@@ -104,7 +94,33 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY))
         .layer(axum::middleware::from_fn(extract::refuse_large))
+        .layer(axum::middleware::from_fn_with_state(
+            routes,
+            method_guard::guard,
+        ))
         .with_state(state)
+}
+
+/// The calls under `/api/v1`, each with its description (see [`openapi`]).
+fn v1(state: &AppState) -> OpenApiRouter<AppState> {
+    let team_api = OpenApiRouter::new()
+        .merge(agents::router())
+        .merge(webhooks::router())
+        .merge(deliveries::router())
+        .merge(conversations::router())
+        .merge(team_widget::router())
+        .merge(team_events::router())
+        .merge(slack::router())
+        .merge(slack_deliveries::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(team_api)
+        .nest("/visitor", visitor::router(state.clone()))
+        .routes(routes!(openapi::document))
+        .merge(schemas::router())
 }
 
 /// JSON with a status.

@@ -2,12 +2,12 @@
 //! `schemas/webhook.json` in the repository. Public and cacheable: it changes only with a new
 //! version of Palaver, which its `ETag` follows.
 
-use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The schema, as it is in the repository.
 pub const WEBHOOK: &str = include_str!("../../schemas/webhook.json");
@@ -19,10 +19,21 @@ static ETAG: LazyLock<String> = LazyLock::new(|| {
     format!("\"{hex}\"")
 });
 
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/schemas/webhook.json", get(webhook))
+pub fn router<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    OpenApiRouter::new().routes(routes!(webhook))
 }
 
+/// The JSON Schema (draft 2020-12) of the webhook body
+///
+/// An array of 1 to 100 events, exactly PAYLOAD.md's keys. Public and cacheable; its `ETag`
+/// changes only with a new version of Palaver.
+#[utoipa::path(get, path = "/schemas/webhook.json", tag = "meta", operation_id = "getWebhookSchema",
+    params(("If-None-Match" = Option<String>, Header, description = "An `ETag` this call gave: 304 when it still holds")),
+    responses(
+        (status = 200, description = "The schema", content_type = "application/schema+json", body = serde_json::Value,
+            headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 304, description = "Not modified", headers(("ETag" = String))),
+    ))]
 async fn webhook(headers: HeaderMap) -> Response {
     let etag = ETAG.as_str();
     let common = [

@@ -7,49 +7,54 @@
 
 use super::auth::AdminAuth;
 use super::extract::Body;
+use super::query::Query;
 use super::{ApiError, ApiResult, AppState, json};
 use crate::slack::connect::{self, Connect, ConnectError};
 use crate::slack::manifest;
 use crate::slack::outbound;
 use crate::store::SlackConnection;
-use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/slack",
-            put(connect_workspace)
-                .get(get_one)
-                .patch(update)
-                .delete(disconnect),
-        )
-        .route("/slack/manifest", get(app_manifest))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(connect_workspace, get_one, update, disconnect))
+        .routes(routes!(app_manifest))
 }
 
-#[derive(Deserialize)]
+/// A Slack workspace to connect: the Slack app's bot token and signing secret.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = SlackConnect, example = json!({"botToken": "xoxb-1234-5678-abcdefghijkl", "signingSecret": "8f742231b10e8888abcd99yyyzzz85a5", "notifyChannel": "support", "archiveOnEnd": true}))]
 struct PutSlack {
+    /// The bot's token (`xoxb-…`), checked at once with Slack's `auth.test`.
     bot_token: String,
+    /// The app's signing secret, which Slack's requests to `/slack/events` are checked with.
     signing_secret: String,
+    /// The channel new conversations are announced in (a name; made if missing).
     notify_channel: Option<String>,
+    /// Whether a conversation's channel is archived when it ends.
     archive_on_end: Option<bool>,
 }
 
-#[derive(Deserialize)]
+/// A change of the connection's settings; no secrets needed.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = SlackPatch, example = json!({"archiveOnEnd": false}))]
 struct PatchSlack {
     notify_channel: Option<String>,
     archive_on_end: Option<bool>,
 }
 
 /// The connection as the API shows it: never its token nor its signing secret.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = SlackConnection)]
 struct SlackView {
     workspace_id: String,
     workspace_name: String,
@@ -58,7 +63,9 @@ struct SlackView {
     bot_id: String,
     notify_channel: String,
     archive_on_end: bool,
+    #[schema(format = DateTime)]
     connected_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -112,6 +119,21 @@ fn refusal(e: ConnectError) -> Response {
     }
 }
 
+/// Connect the team's Slack workspace (admins only)
+///
+/// The token is checked with Slack at once. From then on every event of the team is posted in
+/// Slack too (the Slack endpoint's deliveries, GET /slack/deliveries); connecting again replaces
+/// the connection.
+#[utoipa::path(put, path = "/slack", tag = "slack", operation_id = "connectSlack",
+    security(("apiKey" = []), ("session" = [])),
+    request_body = PutSlack,
+    responses(
+        (status = 200, description = "Connected", body = SlackView),
+        (status = 422, description = "A value is invalid, or Slack refused the token"),
+        (status = 502, description = "Slack could not be reached (`slack-unreachable`)"),
+        (status = 503, description = "Slack rate limited the check (`slack-rate-limited`); try again after `Retry-After`",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn connect_workspace(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -135,6 +157,13 @@ async fn connect_workspace(
     }
 }
 
+/// The team's Slack connection (admins only)
+#[utoipa::path(get, path = "/slack", tag = "slack", operation_id = "getSlack",
+    security(("apiKey" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The connection", body = SlackView),
+        (status = 404, description = "Slack is not connected"),
+    ))]
 async fn get_one(State(s): State<AppState>, AdminAuth(t): AdminAuth) -> ApiResult<Response> {
     let c = s
         .store
@@ -144,6 +173,15 @@ async fn get_one(State(s): State<AppState>, AdminAuth(t): AdminAuth) -> ApiResul
     Ok(json(StatusCode::OK, &SlackView::from(&c)))
 }
 
+/// Change the Slack connection's settings (admins only)
+#[utoipa::path(patch, path = "/slack", tag = "slack", operation_id = "updateSlack",
+    security(("apiKey" = []), ("session" = [])),
+    request_body = PatchSlack,
+    responses(
+        (status = 200, description = "The connection as it is now", body = SlackView),
+        (status = 404, description = "Slack is not connected"),
+        (status = 422, description = "A value is invalid"),
+    ))]
 async fn update(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -157,6 +195,15 @@ async fn update(
     }
 }
 
+/// Disconnect Slack (admins only)
+///
+/// No Slack deliveries are made from then on; pending ones wait for the next connection.
+#[utoipa::path(delete, path = "/slack", tag = "slack", operation_id = "disconnectSlack",
+    security(("apiKey" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Disconnected"),
+        (status = 404, description = "Slack is not connected"),
+    ))]
 async fn disconnect(State(s): State<AppState>, AdminAuth(t): AdminAuth) -> ApiResult<StatusCode> {
     // No Slack deliveries from now on; pending ones wait for the next connection.
     outbound::endpoint::close(&*s.store, t.seq).await?;
@@ -168,24 +215,41 @@ async fn disconnect(State(s): State<AppState>, AdminAuth(t): AdminAuth) -> ApiRe
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ManifestQuery {
+    /// The server's public URL, like `https://chat.example.com` (required).
+    #[param(required = true, example = "https://chat.example.com")]
     url: Option<String>,
+    /// The app's name, 1 to 35 characters ("Palaver" when absent).
     name: Option<String>,
 }
 
 /// The manifest in both of the forms Slack takes, and the request URL it gives Slack.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = SlackManifest)]
 struct ManifestView {
+    /// Where Slack sends its events (`…/slack/events`).
     request_url: String,
+    /// The manifest as JSON.
     manifest: serde_json::Value,
+    /// The same manifest as YAML.
     yaml: String,
 }
 
 /// Slack's limit on an app's name.
 const MAX_APP_NAME: usize = 35;
 
+/// The Slack app manifest for this server (admins only)
+#[utoipa::path(get, path = "/slack/manifest", tag = "slack", operation_id = "getSlackManifest",
+    security(("apiKey" = []), ("session" = [])),
+    params(ManifestQuery),
+    responses(
+        (status = 200, description = "The manifest", body = ManifestView),
+        (status = 422, description = "`url` is missing or not a public http(s) URL, or `name` is too long"),
+    ))]
 async fn app_manifest(
     AdminAuth(_): AdminAuth,
     Query(q): Query<ManifestQuery>,

@@ -16,20 +16,21 @@
 mod shapes;
 
 use super::auth::TeamAuth;
+use super::query::Query;
 use super::{ApiError, ApiResult, AppState};
 use crate::store::{FeedPosition, LiveChange, Store};
-use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
 use futures::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Most events one read brings; a full batch is followed by another read at once.
 const BATCH: u32 = 256;
@@ -46,24 +47,47 @@ const HELD_MAX: Duration = Duration::from_millis(640);
 /// How often an idle stream sends `ping`, so that clients and proxies see it is alive.
 const PING: Duration = Duration::from_secs(15);
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/events", get(events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events))
 }
 
 /// The query: `lastEventId`, for clients that cannot send the `Last-Event-ID` header.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Resume {
+    /// The same as `Last-Event-ID`, for clients that cannot set headers.
+    #[param(pattern = "^[0-9]{0,18}$")]
     last_event_id: Option<String>,
 }
 
+/// The team's live stream (Server-Sent Events)
+///
+/// New conversations, messages, joins, ends and emails of every conversation of the team, for
+/// the agent console: connect after loading the lists with the ordinary calls. Events: `ready`
+/// (always first: `{resumed}`, its id where the stream starts), `start` (`{conversationId, at,
+/// conversation}`), `message` (`{conversationId, at, message}`: the message with `from` and
+/// `agentId`), `open` and `end` (`{conversationId, at, status, agent}`, `end` with `endedAt`),
+/// `email` (`{conversationId, at, visitorId, email}`), each with an id; and `ping` (data `{}`, no
+/// id) after 15 s without other events. Without `Last-Event-ID` the stream starts from now; with
+/// it, right after that event, without gaps or repeats (`0`: from the team's first event).
+#[utoipa::path(get, path = "/events", tag = "conversations", operation_id = "teamEvents",
+    security(("apiKey" = []), ("session" = [])),
+    params(
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received: the stream resumes after it", pattern = "^[0-9]{0,18}$"),
+        Resume,
+    ),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String,
+            example = "event: ready\nid: 41\ndata: {\"resumed\":false}\n\nevent: start\nid: 42\ndata: {\"conversationId\":\"c_3BtwB339AQx5NSoJzcKm\",\"at\":\"2026-11-25T00:23:50.120Z\",\"conversation\":{\"id\":\"c_3BtwB339AQx5NSoJzcKm\",\"channelName\":\"z-scarlet\",\"visitorId\":\"v_3BtwB2nLq7u0oTq5ZrQe\",\"visitorName\":\"Scarlet\",\"status\":\"waiting\",\"startedAt\":\"2026-11-25T00:23:50.120Z\",\"endedAt\":null}}\n\nevent: ping\ndata: {}\n\n"),
+        (status = 400, description = "`Last-Event-ID` is not an id this stream sent"),
+    ))]
 async fn events(
     State(s): State<AppState>,
     TeamAuth(team): TeamAuth,
-    q: Result<Query<Resume>, QueryRejection>,
+    Query(q): Query<Resume>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let asked = headers
         .get("last-event-id")
         .map(|h| h.to_str().unwrap_or("?").to_string())

@@ -1,120 +1,35 @@
 //! Webhook endpoints: create, list, read, change, delete, rotate the secret, send a test.
 
+mod shapes;
+
 use super::auth::AdminAuth;
-use super::extract::{Body, List, PageQuery};
+use super::extract::{Body, List};
+use super::query::{PageQuery, Query};
 use super::{ApiError, ApiResult, AppState, json};
 use crate::delivery::{guard, sign};
 use crate::domain::{EventName, Millis, new_id};
 use crate::store::{Disabled, Endpoint, EndpointKind, Limits};
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json as j;
+pub(super) use shapes::Queued;
+use shapes::{CreateEndpoint, EndpointView, PatchEndpoint, Rotated};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks", post(create).get(list))
-        .route("/webhooks/{id}", get(get_one).patch(update).delete(delete))
-        .route("/webhooks/{id}/rotate-secret", post(rotate))
-        .route("/webhooks/{id}/test", post(test))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get_one, update, delete))
+        .routes(routes!(rotate))
+        .routes(routes!(test))
 }
 
 /// How long a rotated-out secret keeps signing.
 const ROTATION_OVERLAP_MS: i64 = 24 * 3600 * 1000;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CreateEndpoint {
-    url: String,
-    events: Option<Vec<String>>,
-    #[serde(default)]
-    description: String,
-    enabled: Option<bool>,
-    batch_size: Option<i64>,
-    #[serde(default, deserialize_with = "present")]
-    max_in_flight: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "present")]
-    max_per_second: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct PatchEndpoint {
-    url: Option<String>,
-    events: Option<Vec<String>>,
-    description: Option<String>,
-    enabled: Option<bool>,
-    batch_size: Option<i64>,
-    #[serde(default, deserialize_with = "present")]
-    max_in_flight: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "present")]
-    max_per_second: Option<serde_json::Value>,
-}
-
-/// A field given, `null` included (`Some(Value::Null)`); left out, it is `None`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
-    serde_json::Value::deserialize(d).map(Some)
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EndpointView {
-    id: String,
-    url: String,
-    events: Vec<&'static str>,
-    description: String,
-    enabled: bool,
-    batch_size: i64,
-    /// Most attempts in flight at once; `null`: no limit.
-    max_in_flight: Option<u32>,
-    /// Most attempts started per second; `null`: no limit.
-    max_per_second: Option<u32>,
-    secret: String,
-    /// Until when the secret rotated out keeps signing too (absent when none does).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    previous_secret_expires_at: Option<String>,
-    created_at: String,
-    /// Why it is disabled, and since when (null while enabled; the time null when unknown).
-    disabled_reason: Option<String>,
-    disabled_at: Option<String>,
-    /// While Palaver disabled it for failing: when one held delivery is tried next (else null).
-    next_probe_at: Option<String>,
-}
-
-impl From<&Endpoint> for EndpointView {
-    fn from(e: &Endpoint) -> Self {
-        EndpointView {
-            id: e.id.clone(),
-            url: e.url.clone(),
-            events: EventName::ALL
-                .into_iter()
-                .filter(|n| e.events & n.bit() != 0)
-                .map(EventName::as_str)
-                .collect(),
-            description: e.description.clone(),
-            enabled: e.enabled,
-            batch_size: e.batch_size,
-            max_in_flight: e.limits.max_in_flight,
-            max_per_second: e.limits.max_per_second,
-            secret: e.secret.clone(),
-            previous_secret_expires_at: e
-                .previous_secret_until
-                .filter(|until| e.previous_secret.is_some() && *until > Millis::now())
-                .map(Millis::iso),
-            created_at: e.created_at.iso(),
-            disabled_reason: e.disabled.as_ref().map(|d| d.reason.clone()),
-            disabled_at: e.disabled.as_ref().and_then(|d| d.at).map(Millis::iso),
-            next_probe_at: e
-                .disabled
-                .as_ref()
-                .and_then(|d| d.probe_at)
-                .map(Millis::iso),
-        }
-    }
-}
+/// The webhook's id in the path.
+pub(super) const ID: &str = "The webhook's id (`ep_…`)";
 
 /// The reason of an endpoint disabled through the API or the Integration page.
 pub const DISABLED_BY_HAND: &str = "disabled by hand";
@@ -206,6 +121,25 @@ pub(super) async fn find(s: &AppState, team_seq: i64, id: &str) -> ApiResult<End
         .ok_or_else(|| ApiError::not_found("webhook"))
 }
 
+/// Create a webhook endpoint
+///
+/// It receives the events it names from now on, signed with its `secret` (Standard Webhooks).
+#[utoipa::path(post, path = "/webhooks", tag = "webhooks", operation_id = "createWebhook",
+    security(("apiKey" = []), ("session" = [])),
+    request_body = CreateEndpoint,
+    responses(
+        (status = 201, description = "Created", body = EndpointView, links(
+            ("GetWebhook" = (operation_id = "getWebhook", parameters(("id" = "$response.body#/id")))),
+            ("UpdateWebhook" = (operation_id = "updateWebhook", parameters(("id" = "$response.body#/id")))),
+            ("DeleteWebhook" = (operation_id = "deleteWebhook", parameters(("id" = "$response.body#/id")))),
+            ("RotateWebhookSecret" = (operation_id = "rotateWebhookSecret", parameters(("id" = "$response.body#/id")))),
+            ("TestWebhook" = (operation_id = "testWebhook", parameters(("id" = "$response.body#/id")))),
+            ("ListDeliveries" = (operation_id = "listDeliveries", parameters(("id" = "$response.body#/id")))),
+            ("RecoverDeliveries" = (operation_id = "recoverDeliveries", parameters(("id" = "$response.body#/id")))),
+            ("GetWebhookHealth" = (operation_id = "getWebhookHealth", parameters(("id" = "$response.body#/id")))),
+        )),
+        (status = 422, description = "A value is invalid (the field is named first): the URL (not http(s), private, too long), an unknown event, `batchSize`, `maxInFlight`, `maxPerSecond`"),
+    ))]
 async fn create(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -249,6 +183,11 @@ async fn create(
     Ok(json(StatusCode::CREATED, &EndpointView::from(&created)))
 }
 
+/// Webhook endpoints, newest first
+#[utoipa::path(get, path = "/webhooks", tag = "webhooks", operation_id = "listWebhooks",
+    security(("apiKey" = []), ("session" = [])),
+    params(PageQuery),
+    responses((status = 200, description = "A page of webhooks", body = List<EndpointView>)))]
 async fn list(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -260,10 +199,21 @@ async fn list(
     let data: Vec<EndpointView> = list.data.iter().map(EndpointView::from).collect();
     Ok(json(
         StatusCode::OK,
-        &j!({"data": data, "nextCursor": list.next_cursor}),
+        &List {
+            data,
+            next_cursor: list.next_cursor,
+        },
     ))
 }
 
+/// A webhook endpoint
+#[utoipa::path(get, path = "/webhooks/{id}", tag = "webhooks", operation_id = "getWebhook",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The webhook", body = EndpointView),
+        (status = 404, description = "No webhook of this team has this id"),
+    ))]
 async fn get_one(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -273,6 +223,16 @@ async fn get_one(
     Ok(json(StatusCode::OK, &EndpointView::from(&e)))
 }
 
+/// Change a webhook endpoint
+#[utoipa::path(patch, path = "/webhooks/{id}", tag = "webhooks", operation_id = "updateWebhook",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    request_body = PatchEndpoint,
+    responses(
+        (status = 200, description = "The webhook as it is now", body = EndpointView),
+        (status = 404, description = "No webhook of this team has this id"),
+        (status = 422, description = "A value is invalid (the field is named first): the URL (not http(s), private, too long), an unknown event, `batchSize`, `maxInFlight`, `maxPerSecond`"),
+    ))]
 async fn update(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -318,6 +278,14 @@ async fn update(
     Ok(json(StatusCode::OK, &EndpointView::from(&e)))
 }
 
+/// Delete a webhook endpoint and its deliveries
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", operation_id = "deleteWebhook",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No webhook of this team has this id"),
+    ))]
 async fn delete(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -328,6 +296,14 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A new signing secret; the old one keeps signing for 24 hours more
+#[utoipa::path(post, path = "/webhooks/{id}/rotate-secret", tag = "webhooks", operation_id = "rotateWebhookSecret",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The new secret", body = Rotated),
+        (status = 404, description = "No webhook of this team has this id"),
+    ))]
 async fn rotate(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -340,13 +316,28 @@ async fn rotate(
     s.store.update_endpoint(e.clone()).await?;
     Ok(json(
         StatusCode::OK,
-        &j!({"secret": e.secret, "previousSecretExpiresAt": now.plus_ms(ROTATION_OVERLAP_MS).iso()}),
+        &Rotated {
+            secret: e.secret,
+            previous_secret_expires_at: now.plus_ms(ROTATION_OVERLAP_MS).iso(),
+        },
     ))
 }
 
 /// The seed's example event, as a test.
 const SAMPLE: &str = include_str!("sample-event.json");
 
+/// Queue the seed's example `messageAgent` event to this endpoint
+#[utoipa::path(post, path = "/webhooks/{id}/test", tag = "webhooks", operation_id = "testWebhook",
+    security(("apiKey" = []), ("session" = [])),
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 202, description = "Queued", body = Queued, links(
+            ("GetDelivery" = (operation_id = "getDelivery", parameters(("id" = "$request.path.id"), ("deliveryId" = "$response.body#/deliveryId")))),
+            ("Redeliver" = (operation_id = "redeliver", parameters(("id" = "$request.path.id"), ("deliveryId" = "$response.body#/deliveryId")))),
+        )),
+        (status = 404, description = "No webhook of this team has this id"),
+        (status = 409, description = "The webhook is disabled"),
+    ))]
 async fn test(
     State(s): State<AppState>,
     AdminAuth(t): AdminAuth,
@@ -363,5 +354,5 @@ async fn test(
     sample[0]["createdAt"] = now.iso().into();
     let body = serde_json::to_string(&sample).expect("JSON serializes");
     let delivery_id = s.store.enqueue_test(&e, body, now).await?;
-    Ok(json(StatusCode::ACCEPTED, &j!({"deliveryId": delivery_id})))
+    Ok(json(StatusCode::ACCEPTED, &Queued { delivery_id }))
 }

@@ -57,7 +57,7 @@ pub(super) fn agent_acts(
 }
 
 /// The answer to an agent's message: the message, or the conversation when `.end` ended it.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum AgentMessageOut {
     Message(MessageOut),

@@ -6,16 +6,34 @@ use crate::domain::Identity;
 use crate::domain::identity::{Field, MAX_USER_AGENT, check, clip};
 use serde::Deserialize;
 
-/// The identity a widget may send; the server adds `userAgent` and `ip`.
-#[derive(Deserialize, Default, Clone, Debug)]
+/// The identity a widget may send; the server adds `userAgent` and `ip`. Every field is
+/// optional, and an empty one keeps what is stored; none may hold control characters.
+#[derive(Deserialize, serde::Serialize, Default, Clone, Debug, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(example = json!({"name": "Scarlet", "phone": "+33123456789", "email": "scar@let.com", "location": "https://example.com/pricing", "languages": "en"}))]
 pub struct IdentityInput {
+    #[schema(max_length = 200)]
     pub name: String,
+    /// Digits, spaces and `+ - ( ) .`, at least 3 digits.
+    #[schema(
+        max_length = 50,
+        pattern = "^([0-9 +().-]*[0-9][0-9 +().-]*[0-9][0-9 +().-]*[0-9][0-9 +().-]*)?$"
+    )]
     pub phone: String,
+    /// An email address.
+    #[schema(max_length = 254)]
     pub email: String,
+    /// An http(s) URL.
+    #[schema(max_length = 2048)]
     pub picture: String,
+    /// The page's title.
+    #[schema(max_length = 500)]
     pub title: String,
+    /// The page's URL, http(s).
+    #[schema(max_length = 2048)]
     pub location: String,
+    /// A comma-separated list of language tags.
+    #[schema(max_length = 200)]
     pub languages: String,
 }
 

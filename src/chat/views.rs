@@ -5,26 +5,34 @@ use crate::domain::Millis;
 use crate::store::{ConversationRecord, MessageRecord};
 use serde::Serialize;
 
-/// The answer to `POST /visitor/conversations`.
-#[derive(Serialize, Clone, Debug)]
+/// The answer to `POST /visitor/conversations`: the visitor's conversation and their token.
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = VisitorStart)]
 pub struct StartView {
     pub conversation_id: String,
     pub visitor_id: String,
     pub visitor_name: String,
     pub channel_name: String,
+    /// What authorizes the visitor's later calls (`Authorization: Bearer <visitorToken>`); send
+    /// it back in a later start to stay the same visitor.
     pub visitor_token: String,
+    #[schema(value_type = crate::domain::ConversationStatus)]
     pub status: &'static str,
 }
 
 /// A message as the API answers it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Message)]
 pub struct MessageOut {
     pub id: String,
     pub conversation_id: String,
+    /// The author's name, as in the payload.
     pub user_name: String,
+    /// The author's picture (a URL), or `""`.
     pub user_picture: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub text: String,
 }
@@ -44,11 +52,12 @@ impl MessageOut {
 
 /// A message in the visitor's transcript: the API's message and who wrote it, so that the
 /// widget can tell the two sides apart.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 pub struct TranscriptMessage {
     #[serde(flatten)]
     pub message: MessageOut,
     /// `visitor` or `agent`.
+    #[schema(pattern = "^(visitor|agent)$")]
     pub from: &'static str,
 }
 
@@ -67,7 +76,8 @@ impl TranscriptMessage {
 
 /// The agent a visitor sees in charge of their conversation: who last entered or wrote, as
 /// PAYLOAD.md names them (`real_name`, else `name`; `profile.image_48`).
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = VisitorAgent)]
 pub struct AgentCard {
     pub name: String,
     /// A URL, or `""` when the profile has none.
@@ -83,15 +93,20 @@ impl AgentCard {
 }
 
 /// A conversation as lists show it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Conversation)]
 pub struct ConversationView {
     pub id: String,
+    /// The visitor's channel, as in the payload.
     pub channel_name: String,
     pub visitor_id: String,
     pub visitor_name: String,
+    #[schema(value_type = crate::domain::ConversationStatus)]
     pub status: &'static str,
+    #[schema(format = DateTime)]
     pub started_at: String,
+    #[schema(format = DateTime)]
     pub ended_at: Option<String>,
 }
 
@@ -126,8 +141,9 @@ impl ConversationView {
 }
 
 /// The answer to `PUT /visitor/conversations/{id}/email`.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 pub struct EmailView {
     pub email: String,
+    /// Whether it was new (and `email` fired).
     pub changed: bool,
 }

@@ -4,7 +4,8 @@
 use std::fmt;
 
 /// Where a conversation is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum ConversationStatus {
     /// Started by the visitor; no agent has entered yet.
     Waiting,

@@ -8,7 +8,7 @@ use super::{EventName, Millis};
 use serde::{Deserialize, Serialize};
 
 /// What is known of a visitor, always all nine keys in the seed's order, `""` when unknown.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Identity {
     pub name: String,

@@ -17,7 +17,7 @@ pub const MAX_TITLE: usize = 60;
 pub const MAX_GREETING: usize = 500;
 
 /// What a team chose for its widget.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct WidgetSettings {
     /// The heading of the open chat window.
@@ -47,7 +47,7 @@ impl Default for WidgetSettings {
 }
 
 /// The bottom corner of the page the bubble sits in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Position {
     #[default]
@@ -56,14 +56,22 @@ pub enum Position {
 }
 
 /// A change of some settings: absent (or null) fields stay as they are.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"title": "Talk to us", "color": "#0f766e", "allowedOrigins": ["https://example.com"]}))]
 pub struct WidgetPatch {
+    /// 1 to 60 characters once trimmed.
     pub title: Option<String>,
+    /// At most 500 characters once trimmed (may be empty: no greeting).
     pub greeting: Option<String>,
+    /// `#rgb` or `#rrggbb`.
+    #[schema(pattern = "^\\s*#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\\s*$")]
     pub color: Option<String>,
     /// A string rather than [`Position`], so that a wrong value is reported by field name.
+    #[schema(value_type = Option<Position>)]
     pub position: Option<String>,
+    /// The websites (`scheme://host[:port]`) whose pages may use the visitor API; empty: any.
+    #[schema(max_items = 100)]
     pub allowed_origins: Option<Vec<String>>,
 }
 
@@ -85,7 +93,7 @@ fn invalid(field: &'static str, message: impl Into<String>) -> WidgetError {
 }
 
 /// The part of the settings the widget script reads (not the origins: pages need not know).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicWidget<'a> {
     pub title: &'a str,
     pub greeting: &'a str,
