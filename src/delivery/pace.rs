@@ -265,6 +265,14 @@ impl Pace {
         }
     }
 
+    /// Every request waiting here (the workers stop).
+    pub fn drain(&mut self) -> Vec<Request> {
+        self.endpoints
+            .values_mut()
+            .flat_map(|p| p.waiting.drain(..))
+            .collect()
+    }
+
     /// A request that counted against `endpoint`'s room came back; answers whether requests
     /// wait for that room.
     pub fn returned(&mut self, endpoint: i64) -> bool {

@@ -249,3 +249,17 @@ fn requests_whose_lease_would_run_out_are_handed_back_due_now() {
     assert_eq!(out.defer.len(), 3);
     assert!(out.defer.iter().all(|(_, at)| at.0 <= Millis::now().0));
 }
+
+#[test]
+fn stopping_hands_back_every_waiting_request() {
+    let mut pace = Pace::default();
+    let out = run(
+        &mut pace,
+        (1..=3).map(|s| request(s, 7, in_flight(1))).collect(),
+        Instant::now(),
+    );
+    assert_eq!(out.go.len(), 1);
+    let waiting: Vec<i64> = pace.drain().iter().map(|r| r.members[0].seq).collect();
+    assert_eq!(waiting, [2, 3]);
+    assert!(pace.drain().is_empty());
+}

@@ -245,6 +245,13 @@ async fn dispatch(
             _ = shutdown.changed() => {}
         }
     }
+    // Requests waiting for their endpoint's room go back to the outbox unsent, due at once.
+    let waiting = pace.lock().expect("pace lock").drain();
+    for r in waiting {
+        for outcome in request::deferred(r, Millis::now()) {
+            let _ = done_tx.send(outcome).await;
+        }
+    }
     // Let in-flight attempts finish (each is bounded by the timeout), then record them.
     let _ = slots.acquire_many(config.concurrency as u32).await;
     drop(done_tx);

@@ -17,6 +17,7 @@ on_every_store!(
     limits_are_validated_shown_and_cleared_with_null,
     max_in_flight_caps_the_attempts_at_once,
     max_per_second_spaces_the_attempts,
+    a_stop_hands_back_what_waits_for_a_limit_uncounted,
 );
 
 async fn limits_are_validated_shown_and_cleared_with_null(store: TestStore) {
@@ -178,4 +179,31 @@ async fn max_per_second_spaces_the_attempts(store: TestStore) {
         })
         .await;
     assert!(log.iter().all(|d| d["attempts"] == 1), "{log:?}");
+}
+
+async fn a_stop_hands_back_what_waits_for_a_limit_uncounted(store: TestStore) {
+    let app = Arc::new(TestApp::spawn(store).await);
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::After(1000, 200));
+    let hook = app.create_webhook(&receiver.url(), Some(&["start"])).await;
+    app.patch_webhook(&hook.id, &json!({ "maxInFlight": 1 }))
+        .await;
+    start_many(&app, 4).await;
+    receiver.wait_for(1, WAIT).await;
+    // Stopped while one request is out and the others wait for the limit's room.
+    let status = app.terminate(WAIT).await;
+    assert!(status.success(), "{status:?}");
+    receiver.set_default(Reply::Status(200));
+    app.restart().await;
+    let log = app
+        .wait_until_deliveries(&hook.id, |d| {
+            d.len() == 4 && d.iter().all(|x| x["status"] == "delivered")
+        })
+        .await;
+    for d in &log {
+        assert_eq!(
+            d["attempts"], 1,
+            "waiting was no attempt, before or after the stop: {d}"
+        );
+    }
 }
