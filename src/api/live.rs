@@ -33,6 +33,7 @@ const RECHECK: std::time::Duration = std::time::Duration::from_secs(10);
     params(
         ("id" = String, Path, description = super::visitor::ID),
         ("Last-Event-ID" = Option<String>, Header, description = "The id of the last `message` event received: the stream resumes after it", pattern = "^[0-9]{0,18}$"),
+        ("visitorToken" = Option<String>, Query, description = "The visitor's token, for an EventSource (which cannot send `Authorization`)"),
     ),
     responses(
         (status = 200, description = "An event stream", content_type = "text/event-stream", body = String,

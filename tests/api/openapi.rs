@@ -104,7 +104,24 @@ async fn the_document_describes_every_call_with_its_errors(store: TestStore) {
                 let target = link["operationId"]
                     .as_str()
                     .expect("a link names its operation");
-                assert!(ids.contains(target), "{what}: a link to unknown {target}");
+                let (_, _, target_op) = ops
+                    .iter()
+                    .find(|(_, _, o)| o["operationId"] == target)
+                    .unwrap_or_else(|| panic!("{what}: a link to unknown {target}"));
+                let names: Vec<&Value> = target_op["parameters"]
+                    .as_array()
+                    .map(|ps| ps.iter().map(|p| &p["name"]).collect())
+                    .unwrap_or_default();
+                for name in link["parameters"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|p| p.keys())
+                {
+                    assert!(
+                        names.iter().any(|n| *n == name),
+                        "{what}: a link gives {target} a parameter {name} it does not take"
+                    );
+                }
             }
         }
         let params = op["parameters"].as_array().cloned().unwrap_or_default();
