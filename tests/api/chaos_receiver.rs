@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -64,6 +64,8 @@ pub struct Arrival {
     pub events: Vec<(String, usize)>,
     pub fate: Fate,
     pub at: Instant,
+    /// When the answer was ready, in Unix milliseconds (unset for a reset).
+    pub answered_ms: Arc<OnceLock<i64>>,
 }
 
 struct Shared {
@@ -112,7 +114,7 @@ impl ChaosReceiver {
         self.shared.log.lock().unwrap().clone()
     }
 
-    /// Awaits `n` deliveries accepted (distinct `webhook-id`s answered 2xx); fails after
+    /// Awaits `n` deliveries accepted on `/chaos` (distinct `webhook-id`s answered 2xx); fails after
     /// `timeout` saying `what`.
     pub async fn wait_accepted(&self, what: &str, n: usize, timeout: Duration) -> Vec<Arrival> {
         let mut rx = self.shared.accepted_count.subscribe();
@@ -188,13 +190,15 @@ async fn answer(shared: &Shared, req: Request<Incoming>, reset: &ResetTx) -> Res
     } else {
         draw(&mut shared.rng.lock().unwrap())
     };
-    let accepted = (fate.status() == Some(200)).then(|| webhook_id.clone());
+    let accepted = (path == "/chaos" && fate.status() == Some(200)).then(|| webhook_id.clone());
+    let answered_ms = Arc::new(OnceLock::new());
     shared.log.lock().unwrap().push(Arrival {
         path,
         webhook_id,
         events,
         fate,
         at,
+        answered_ms: answered_ms.clone(),
     });
     // Counted once logged: a waiter woken by the count finds the arrival in the log.
     if let Some(id) = accepted {
@@ -203,6 +207,7 @@ async fn answer(shared: &Shared, req: Request<Incoming>, reset: &ResetTx) -> Res
         shared.accepted_count.send_replace(all.len());
     }
     let status = |code: u16, body: Bytes| {
+        let _ = answered_ms.set(unix_ms());
         let mut r = Response::new(Full::new(body));
         *r.status_mut() = hyper::StatusCode::from_u16(code).expect("a status");
         r
@@ -228,6 +233,11 @@ async fn answer(shared: &Shared, req: Request<Incoming>, reset: &ResetTx) -> Res
             std::future::pending().await
         }
     }
+}
+
+fn unix_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.expect("after 1970").as_millis() as i64
 }
 
 /// A fate: mostly 200s, with every kind of trouble common enough to meet often.
