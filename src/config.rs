@@ -5,6 +5,7 @@ use crate::delivery::{DeliveryConfig, RetrySchedule, WebhookProxy};
 use crate::retention::{Retention, RetentionConfig};
 use crate::slack::SlackConfig;
 use crate::slack::client::check_api_url;
+use crate::store::HealthRules;
 use clap::{Args, Parser, Subcommand};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -148,6 +149,13 @@ pub struct ServeArgs {
     /// proxy's to check.
     #[arg(long, env = "PALAVER_WEBHOOK_PROXY")]
     pub webhook_proxy: Option<String>,
+    /// Every delivery to a webhook failing this long disables it (its deliveries held, then
+    /// probed); `0` never does.
+    #[arg(long, env = "PALAVER_ENDPOINT_DISABLE_AFTER", default_value = "5d", value_parser = parse_duration)]
+    pub endpoint_disable_after: Duration,
+    /// How often a webhook disabled for failing gets one held delivery tried.
+    #[arg(long, env = "PALAVER_ENDPOINT_PROBE_INTERVAL", default_value = "1h", value_parser = parse_positive_duration)]
+    pub endpoint_probe_interval: Duration,
     /// Seconds to wait for in-flight requests and deliveries on shutdown.
     #[arg(long, env = "PALAVER_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
@@ -246,7 +254,19 @@ impl ServeArgs {
                 .map(WebhookProxy::parse)
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--webhook-proxy: {e}"))?,
+            health: HealthRules {
+                disable_after: self.endpoint_disable_after,
+                probe_interval: self.endpoint_probe_interval,
+            },
         })
+    }
+}
+
+/// A duration that is not zero.
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!("{s:?} must be longer than zero")),
+        d => Ok(d),
     }
 }
 

@@ -10,6 +10,7 @@ mod batch;
 mod client;
 pub mod courier;
 pub mod guard;
+mod health;
 mod metered;
 mod pace;
 mod proxy;

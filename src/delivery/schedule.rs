@@ -64,14 +64,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let (n, unit) = s.split_at(split);
     let n: u64 = n
         .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 500ms, 5s, 5m or 2h"))?;
-    let ms = match unit {
-        "ms" => n,
-        "s" => n * 1000,
-        "m" => n * 60_000,
-        "h" => n * 3_600_000,
-        _ => return Err(format!("{s:?} has an unknown unit; use ms, s, m or h")),
+        .map_err(|_| format!("{s:?} is not a duration like 500ms, 5s, 5m, 2h or 5d"))?;
+    let unit_ms: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("{s:?} has an unknown unit; use ms, s, m, h or d")),
     };
+    let ms = n
+        .checked_mul(unit_ms)
+        .filter(|ms| *ms <= i64::MAX as u64 / 2)
+        .ok_or_else(|| format!("{s:?} is too long"))?;
     Ok(Duration::from_millis(ms))
 }
 

@@ -8,7 +8,7 @@ use super::pace::{Pace, Request, Sorted};
 use super::proxy::WebhookProxy;
 use super::request::{self, Context};
 use crate::domain::Millis;
-use crate::store::{Claimed, EndpointKind, Outcome, Store};
+use crate::store::{Claimed, EndpointKind, HealthRules, Outcome, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,6 +29,8 @@ pub struct DeliveryConfig {
     pub ca_certs: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Where webhooks go out through, if not straight to their endpoints.
     pub proxy: Option<WebhookProxy>,
+    /// When failing endpoints are disabled and how often they are probed then.
+    pub health: HealthRules,
 }
 
 impl Default for DeliveryConfig {
@@ -41,6 +43,7 @@ impl Default for DeliveryConfig {
             concurrency: 256,
             ca_certs: Vec::new(),
             proxy: None,
+            health: HealthRules::default(),
         }
     }
 }
@@ -67,6 +70,12 @@ impl Deliverer {
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let http = Arc::new(Http::new(&config));
+        store.enable_healing(config.health);
+        tokio::spawn(super::health::probe(
+            store.clone(),
+            config.health,
+            shutdown.clone(),
+        ));
         let dispatcher = tokio::spawn(dispatch(store, config, http, couriers, shutdown));
         Deliverer { dispatcher }
     }

@@ -5,6 +5,7 @@ pub mod backlog;
 pub mod bodies;
 pub mod feed;
 mod handoff;
+pub mod healing;
 pub mod health;
 mod model;
 pub mod notes;
@@ -22,6 +23,7 @@ pub use backlog::{Backlog, EndpointBacklog};
 pub use bodies::TranscriptCut;
 pub use feed::{FeedBatch, FeedEvent, FeedPosition, TeamFeed};
 pub use handoff::Handoff;
+pub use healing::HealthRules;
 pub use health::EndpointHealth;
 pub use model::*;
 pub use notes::{NoteRecord, Notes};
@@ -233,6 +235,16 @@ pub trait Outbox: Send + Sync {
     /// At start-up of the only process delivering from this store: the leases of a previous,
     /// dead process are handed back at once instead of waiting for them to expire.
     async fn release_leases(&self, now: Millis) -> Result<u64>;
+
+    /// From now on, the outcomes this process records also judge their endpoints' health by
+    /// `rules`: disabled when every attempt failed long enough, enabled again by a successful
+    /// probe (see [`healing`]). Only a process that runs delivery workers calls this.
+    fn enable_healing(&self, _rules: HealthRules) {}
+
+    /// Makes the due probes of endpoints disabled for failing claimable: each one's oldest held
+    /// lane head, unless a probe of it is in flight; the next is due `interval` later. Answers
+    /// how many were made due.
+    async fn start_probes(&self, now: Millis, interval: std::time::Duration) -> Result<u64>;
 
     /// Disables the endpoint, saying why (`reason`, in words a person can act on) and when:
     /// its pending deliveries are held (not claimed, their retries not spent), no new ones are

@@ -44,6 +44,8 @@ const SCRUBBED_ENV: &[&str] = &[
     "PALAVER_MESSAGE_RETENTION",
     "PALAVER_LOG_FORMAT",
     "PALAVER_CONVERSATION_CACHE_MB",
+    "PALAVER_ENDPOINT_DISABLE_AFTER",
+    "PALAVER_ENDPOINT_PROBE_INTERVAL",
 ];
 
 /// Everything needed to start (and restart) one server the same way.

@@ -44,6 +44,7 @@ mod crash;
 mod cross_process;
 mod delivery;
 mod destinations;
+mod endpoint_healing;
 mod endpoint_health;
 mod errors;
 mod http_semantics;

@@ -20,6 +20,9 @@ pub struct Event {
     /// The conversation's messages up to this event, oldest first.
     #[serde(default)]
     pub messages: Vec<MessageView>,
+    /// The webhook a notice is about (`endpointDisabled`, `endpointEnabled`).
+    #[serde(default)]
+    pub endpoint: Option<super::notice::EndpointNotice>,
 }
 
 impl Event {

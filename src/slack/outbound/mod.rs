@@ -40,6 +40,7 @@ pub mod endpoint;
 mod event;
 mod limits;
 mod lookup;
+mod notice;
 mod plan;
 mod render;
 mod session;
@@ -162,6 +163,7 @@ impl SlackCourier {
                     Err(f) => Err(f),
                 },
                 Step::Archive => channels.archive(&mut s).await,
+                Step::Notice { args } => channels.announce(&mut s, args).await,
             };
             match done {
                 Ok(()) => {}

@@ -1,9 +1,10 @@
-//! Which steps an event becomes in Slack. Every plan starts by making sure of the visitor's
-//! channel (made, or found again, when the channel map does not know it: a `start` whose
-//! delivery failed for good leaves later events to make it).
+//! Which steps an event becomes in Slack. Every plan of a chat event starts by making sure of
+//! the visitor's channel (made, or found again, when the channel map does not know it: a
+//! `start` whose delivery failed for good leaves later events to make it); a notice about a
+//! webhook is one post in the notification channel.
 
 use super::event::Event;
-use super::render;
+use super::{notice, render};
 use serde_json::Value;
 
 /// One thing done in Slack.
@@ -18,6 +19,8 @@ pub enum Step {
     Announce,
     /// The visitor's channel archived (`archiveOnEnd`).
     Archive,
+    /// A post in the notification channel alone (a notice about a webhook: see [`notice`]).
+    Notice { args: Value },
 }
 
 /// An event's steps, or why nothing is posted for it.
@@ -29,6 +32,14 @@ pub enum Plan {
 /// The steps of `e`, whose message (if any) was written at `origin` (`messages.origin`).
 pub fn plan(e: &Event, origin: &str, archive_on_end: bool) -> Plan {
     let post = |args: Value| Step::Post { args, plain: None };
+    if notice::is_notice(&e.event) {
+        return match &e.endpoint {
+            Some(endpoint) => Plan::Steps(vec![Step::Notice {
+                args: notice::render(&e.event, endpoint),
+            }]),
+            None => Plan::Nothing(format!("nothing posted: `{}` names no webhook", e.event)),
+        };
+    }
     let steps = match e.event.as_str() {
         "start" => {
             let (rich, plain) = render::header(e);

@@ -26,7 +26,8 @@ impl Outbox for PgStore {
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
         let begin = commit::begin_lazy(outbox::settled_lanes(&outcomes));
         let mut tx = self.pool.begin_with(begin).await?;
-        let moved = outbox::finish(&mut tx, outcomes, now).await?;
+        let health = self.healing.get();
+        let moved = outbox::finish(&mut tx, outcomes, now, health).await?;
         tx.commit().await?;
         if moved {
             self.announce(WORK, String::new());
@@ -37,6 +38,30 @@ impl Outbox for PgStore {
 
     async fn release_leases(&self, _now: Millis) -> Result<u64> {
         Ok(0) // other processes may hold live leases: let them expire
+    }
+
+    fn enable_healing(&self, rules: HealthRules) {
+        let _ = self.healing.set(rules);
+    }
+
+    async fn start_probes(&self, now: Millis, interval: Duration) -> Result<u64> {
+        let due: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM endpoints WHERE probe_at IS NOT NULL AND probe_at <= $1)",
+        )
+        .bind(now.0)
+        .fetch_one(&self.pool)
+        .await?;
+        if !due {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        let n = disabling::start_probes(&mut tx, now, interval).await?;
+        tx.commit().await?;
+        if n > 0 {
+            self.announce(WORK, String::new());
+            self.work.notify_one();
+        }
+        Ok(n)
     }
 
     async fn disable_endpoint(&self, endpoint_seq: i64, reason: &str, at: Millis) -> Result<bool> {

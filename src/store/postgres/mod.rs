@@ -38,6 +38,8 @@ pub struct PgStore {
     announcements: mpsc::UnboundedSender<(&'static str, String)>,
     /// Bodies of recent events, for the claims that read them back (see [`super::bodies`]).
     recent: Recent,
+    /// How recorded outcomes judge endpoints' health, once delivery workers run here.
+    healing: std::sync::OnceLock<HealthRules>,
 }
 
 impl PgStore {
@@ -58,6 +60,7 @@ impl PgStore {
             live: broadcast::channel(1024).0,
             announcements,
             recent: Recent::default(),
+            healing: std::sync::OnceLock::new(),
         };
         let listener = PgListener::connect_with(&store.pool).await?;
         tokio::spawn(listen(listener, store.work.clone(), store.live.clone()));

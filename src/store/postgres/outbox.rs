@@ -2,11 +2,13 @@
 //! outcomes, lane promotion under the lane lock (redelivery and recovery: `requeue`).
 
 use super::super::bodies::{self, Incomplete, Partial, Recent};
+use super::super::healing::{self, HealthRules};
 use super::super::rows::{self, Columns};
 use super::super::{
     Claim, Claimed, EndpointKind, Limits, MessageRecord, NextStep, Outcome, PARKED, Result,
     signing_secrets,
 };
+use super::disabling;
 use crate::domain::Millis;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -206,10 +208,17 @@ pub fn settled_lanes(outcomes: &[Outcome]) -> impl Iterator<Item = &str> {
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.
 /// Answers whether a lane moved on (other processes may have work). The transaction holds the
 /// locks of [`settled_lanes`].
-pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis) -> Result<bool> {
+pub async fn finish(
+    conn: &mut PgConnection,
+    outcomes: Vec<Outcome>,
+    now: Millis,
+    health: Option<&HealthRules>,
+) -> Result<bool> {
     // One statement records every attempt and applies every consequence (fenced by attempt
-    // number); then each settled lane moves on.
+    // number); then each settled lane moves on. Endpoint health (see `crate::store::healing`):
+    // held failures first, healing last.
     let mut outcomes = outcomes;
+    let states = disabling::hold(conn, &mut outcomes, now).await?;
     outcomes.sort_by_key(|o| (o.claimed.seq, o.attempt.n));
     outcomes.dedup_by_key(|o| (o.claimed.seq, o.attempt.n));
     let n = outcomes.len();
@@ -298,6 +307,10 @@ pub async fn finish(conn: &mut PgConnection, outcomes: Vec<Outcome>, now: Millis
     let mut moved = false;
     for o in outcomes.iter().filter(|o| settled.contains(&o.claimed.seq)) {
         moved |= promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now).await?;
+    }
+    if let Some(rules) = health {
+        let attempts = healing::attempts_by_endpoint(&outcomes);
+        moved |= disabling::heal(conn, &states, attempts, now, rules).await?;
     }
     Ok(moved)
 }

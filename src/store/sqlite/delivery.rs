@@ -39,10 +39,11 @@ impl Outbox for SqliteStore {
 
     async fn finish(&self, outcomes: Vec<Outcome>, now: Millis) -> Result<()> {
         let handoff = self.handoff.lease_until();
+        let health = self.healing.get().copied();
         let finished = self
             .lazy({
                 let recent = self.recent.clone();
-                move |c| outbox::finish(c, outcomes, now, handoff, &recent)
+                move |c| outbox::finish(c, outcomes, now, handoff, &recent, health.as_ref())
             })
             .await?;
         if finished.claim_needed {
@@ -54,6 +55,29 @@ impl Outbox for SqliteStore {
 
     async fn release_leases(&self, now: Millis) -> Result<u64> {
         self.one(move |c| outbox::release_leases(c, now)).await
+    }
+
+    fn enable_healing(&self, rules: HealthRules) {
+        let _ = self.healing.set(rules);
+    }
+
+    async fn start_probes(&self, now: Millis, interval: Duration) -> Result<u64> {
+        let due: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM endpoints WHERE probe_at IS NOT NULL AND probe_at <= ?)",
+        )
+        .bind(now.0)
+        .fetch_one(&self.read)
+        .await?;
+        if !due {
+            return Ok(0);
+        }
+        let n = self
+            .lazy(move |c| disabling::start_probes(c, now, interval))
+            .await?;
+        if n > 0 {
+            self.work.notify_one();
+        }
+        Ok(n)
     }
 
     async fn disable_endpoint(&self, endpoint_seq: i64, reason: &str, at: Millis) -> Result<bool> {

@@ -44,6 +44,8 @@ pub struct SqliteStore {
     handoff: Handoff,
     /// Bodies of recent events, for deliveries read back (see [`super::bodies`]).
     recent: Arc<Recent>,
+    /// How recorded outcomes judge endpoints' health, once delivery workers run here.
+    healing: std::sync::OnceLock<HealthRules>,
 }
 
 impl SqliteStore {
@@ -85,6 +87,7 @@ impl SqliteStore {
             _checkpoints: stop_checkpoints,
             handoff: Handoff::default(),
             recent: Arc::default(),
+            healing: std::sync::OnceLock::new(),
         })
     }
 

@@ -2,10 +2,12 @@
 //! recovery: `requeue`). Every function runs in the writer's transaction.
 
 use super::super::bodies::{self, Incomplete, Partial, Recent};
+use super::super::healing::{self, HealthRules};
 use super::super::{
     Claim, Claimed, EndpointKind, Limits, MessageRecord, NextStep, Outcome, PARKED, Result,
     signing_secrets,
 };
+use super::disabling;
 use crate::domain::Millis;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -194,12 +196,16 @@ pub struct Finished {
 /// Records each attempt; applies its consequence only if the lease is still this attempt's.
 pub fn finish(
     conn: &Connection,
-    outcomes: Vec<Outcome>,
+    mut outcomes: Vec<Outcome>,
     now: Millis,
     handoff: Option<Millis>,
     recent: &Recent,
+    health: Option<&HealthRules>,
 ) -> Result<Finished> {
     let mut out = Finished::default();
+    // Endpoint health (see `crate::store::healing`): held failures first, healing after.
+    let states = disabling::hold(conn, &mut outcomes, now)?;
+    let attempts = health.map(|_| healing::attempts_by_endpoint(&outcomes));
     let mut record = conn.prepare_cached(
         "INSERT OR REPLACE INTO attempts (delivery_seq, n, at, status_code, duration_ms, error, response_body)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -264,6 +270,9 @@ pub fn finish(
                 (None, _) => {}
             }
         }
+    }
+    if let (Some(rules), Some(attempts)) = (health, attempts) {
+        out.claim_needed |= disabling::heal(conn, &states, attempts, now, rules)?;
     }
     Ok(out)
 }
