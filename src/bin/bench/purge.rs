@@ -23,6 +23,17 @@ pub async fn pair(sizes: &Sizes, target: &Target, run: usize, r: &mut Results) {
         one(sizes, target, purging, r).await;
     }
     r.purge_ratio = r.purge_on_delivery_rps / r.purge_off_delivery_rps;
+    eprintln!(
+        "  pair: without {:.0}/s (p50 {:.1}, p99 {:.1} ms), with the purge {:.0}/s (p50 {:.1}, p99 {:.1} ms) = {:.2}×; purge {:.1} s",
+        r.purge_off_delivery_rps,
+        r.purge_off_p50_ms,
+        r.purge_off_p99_ms,
+        r.purge_on_delivery_rps,
+        r.purge_on_p50_ms,
+        r.purge_on_p99_ms,
+        r.purge_ratio,
+        r.purge_seconds
+    );
 }
 
 async fn one(sizes: &Sizes, target: &Target, purging: bool, r: &mut Results) {
