@@ -18,6 +18,7 @@
 //! | [`backup`] | `palaver backup` and `palaver restore`: a consistent copy of the embedded store while it runs (SQLite's online backup), and putting one back |
 //! | [`config`] | flags and environment, validated at start |
 //! | [`server`] | start-up and graceful shutdown of all of the above |
+//! | `fuzzing` | the fuzz targets' properties, one function per parser of outside input (`fuzz/`, replayed by `tests/fuzz_corpus.rs`) |
 
 pub mod api;
 pub mod backup;
@@ -25,6 +26,8 @@ pub mod chat;
 pub mod config;
 pub mod delivery;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod listen;
 pub mod memory;
 pub mod metrics;

@@ -13,10 +13,10 @@ use serde::Deserialize;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"password": "correct horse battery staple"}))]
-pub struct PasswordBody {
+pub(crate) struct PasswordBody {
     /// 10 to 200 characters.
     #[schema(min_length = 10, max_length = 200)]
-    password: String,
+    pub(crate) password: String,
 }
 
 /// Give an agent a console password (their sessions end)

@@ -158,21 +158,21 @@ async fn get_one(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = AgentRef, example = json!({"agentId": "U0F2Z1234"}))]
-struct AgentBody {
+pub(crate) struct AgentBody {
     /// An agent of the team (PUT /agents/{agentId}); an agent's session acts only as itself.
-    agent_id: String,
+    pub(crate) agent_id: String,
 }
 
 /// An agent's message.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = AgentMessage, example = json!({"agentId": "U0F2Z1234", "text": "Yes! Go to <http://developer.talkus.io/>"}))]
-struct MessageBody {
+pub(crate) struct MessageBody {
     /// An agent of the team (PUT /agents/{agentId}); an agent's session acts only as itself.
-    agent_id: String,
+    pub(crate) agent_id: String,
     /// 1 to 10,000 characters, not only spaces, no NUL; exactly `.end` ends the conversation.
     #[schema(min_length = 1, max_length = 10000)]
-    text: String,
+    pub(crate) text: String,
 }
 
 /// An agent enters (fires `open` if it was waiting)

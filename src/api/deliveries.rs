@@ -2,7 +2,7 @@
 //! endpoint's health (its last 24 hours). The log's reads serve the Slack endpoint's too
 //! (`/slack/deliveries`).
 
-mod shapes;
+pub(crate) mod shapes;
 
 use super::auth::AdminAuth;
 use super::extract::{Body, List};

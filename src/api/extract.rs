@@ -137,25 +137,31 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             Some(_) => fingerprint(method.as_str(), &path, &bytes),
             None => String::new(), // only idempotent requests need it
         };
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
-        let value = serde_json::from_slice(text).map_err(|e| {
-            let what = if e.is_syntax() || e.is_eof() {
-                "malformed JSON"
-            } else {
-                "unexpected JSON"
-            };
-            ApiError::bad_request(format!("{what}: {e}"))
-        })?;
+        let value = parse_json(&bytes)?;
         Ok(Body {
             value,
             fingerprint,
             key,
         })
     }
+}
+
+/// A body as [`Body`] reads it: blank reads as `{}`; what is not JSON of the expected shape is a
+/// 400 saying why.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(text).map_err(|e| {
+        let what = if e.is_syntax() || e.is_eof() {
+            "malformed JSON"
+        } else {
+            "unexpected JSON"
+        };
+        ApiError::bad_request(format!("{what}: {e}"))
+    })
 }
 
 /// What makes two requests "the same" for idempotency: method, path and body.

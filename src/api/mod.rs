@@ -1,29 +1,29 @@
 //! The HTTP API under `/api/v1`: axum routers, auth, problem+json errors. Thin: parse, call
 //! chat or the store, answer.
 
-mod agent_passwords;
+pub(crate) mod agent_passwords;
 mod agents;
 pub mod auth;
-mod conversations;
-mod deliveries;
+pub(crate) mod conversations;
+pub(crate) mod deliveries;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 mod health;
 mod idempotency;
 mod live;
 mod method_guard;
 mod openapi;
 mod origin;
-mod query;
+pub(crate) mod query;
 pub mod rate_limit;
 mod schemas;
 pub mod session_auth;
-mod slack;
+pub(crate) mod slack;
 mod slack_deliveries;
 mod team_events;
 mod team_widget;
-mod visitor;
-mod webhooks;
+pub(crate) mod visitor;
+pub(crate) mod webhooks;
 
 use crate::chat::{Answer, Chat};
 use crate::store::Store;

@@ -31,24 +31,24 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = SlackConnect, example = json!({"botToken": "xoxb-1234-5678-abcdefghijkl", "signingSecret": "8f742231b10e8888abcd99yyyzzz85a5", "notifyChannel": "support", "archiveOnEnd": true}))]
-struct PutSlack {
+pub(crate) struct PutSlack {
     /// The bot's token (`xoxb-…`), checked at once with Slack's `auth.test`.
-    bot_token: String,
+    pub(crate) bot_token: String,
     /// The app's signing secret, which Slack's requests to `/slack/events` are checked with.
-    signing_secret: String,
+    pub(crate) signing_secret: String,
     /// The channel new conversations are announced in (a name; made if missing).
-    notify_channel: Option<String>,
+    pub(crate) notify_channel: Option<String>,
     /// Whether a conversation's channel is archived when it ends.
-    archive_on_end: Option<bool>,
+    pub(crate) archive_on_end: Option<bool>,
 }
 
 /// A change of the connection's settings; no secrets needed.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = SlackPatch, example = json!({"archiveOnEnd": false}))]
-struct PatchSlack {
-    notify_channel: Option<String>,
-    archive_on_end: Option<bool>,
+pub(crate) struct PatchSlack {
+    pub(crate) notify_channel: Option<String>,
+    pub(crate) archive_on_end: Option<bool>,
 }
 
 /// The connection as the API shows it: never its token nor its signing secret.

@@ -69,13 +69,13 @@ pub(super) const ID: &str =
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"identity": {"name": "Scarlet", "email": "scar@let.com", "languages": "en"}, "message": "Hi! Do you have any doc to your API?"}))]
-struct StartBody {
-    identity: IdentityInput,
+pub(crate) struct StartBody {
+    pub(crate) identity: IdentityInput,
     /// A returning visitor's token, to stay the same visitor (and get their active conversation).
-    visitor_token: Option<String>,
+    pub(crate) visitor_token: Option<String>,
     /// A first message (fires `messageVisitor` after `start`): 1 to 10,000 characters.
     #[schema(min_length = 1, max_length = 10000)]
-    message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 /// A visitor starts (or gets back) a conversation
@@ -169,10 +169,10 @@ fn status_str<S: serde::Serializer>(s: &ConversationStatus, to: S) -> Result<S::
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = VisitorMessage, example = json!({"text": "Hi! Do you have any doc to your API?"}))]
-struct TextBody {
+pub(crate) struct TextBody {
     /// 1 to 10,000 characters, not only spaces, no NUL.
     #[schema(min_length = 1, max_length = 10000)]
-    text: String,
+    pub(crate) text: String,
 }
 
 /// The visitor writes (fires `messageVisitor`; `start` first if it had ended)
@@ -203,10 +203,10 @@ async fn message(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "scar@let.com"}))]
-struct EmailBody {
+pub(crate) struct EmailBody {
     /// An email address.
     #[schema(max_length = 254)]
-    email: String,
+    pub(crate) email: String,
 }
 
 /// The visitor gives an email (fires `email` when valid and changed)

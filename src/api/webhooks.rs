@@ -1,6 +1,6 @@
 //! Webhook endpoints: create, list, read, change, delete, rotate the secret, send a test.
 
-mod shapes;
+pub(crate) mod shapes;
 
 use super::auth::AdminAuth;
 use super::extract::{Body, List};

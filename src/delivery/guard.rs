@@ -36,10 +36,10 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
-    !(ip.is_loopback()
-        || ip.is_unspecified()
+    !(s[..6] == [0; 6] // ::/96: unspecified, loopback, and the deprecated IPv4-compatible ::a.b.c.d
         || ip.is_multicast()
         || (s[0] & 0xfe00) == 0xfc00 // unique local
+        || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed by some networks)
         || (s[0] & 0xffc0) == 0xfe80 // link-local
         || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
         || (s[0] == 0x64 && s[1] == 0xff9b)) // NAT64 may reach anything
@@ -139,6 +139,24 @@ mod tests {
         for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "172.32.0.1"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn ipv4_compatible_and_site_local_ipv6_are_refused() {
+        // Found by fuzzing: `http://[::ffff:1271]/` (::255.255.18.113, IPv4-compatible, not
+        // IPv4-mapped) was taken for a public address.
+        for ip in [
+            "::ffff:1271",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::8.8.8.8",
+            "fec0::1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(check_url("http://[::ffff:1271]/x", false).is_err());
+        assert!(check_url("http://[::127.0.0.1]/x", false).is_err());
+        assert!(check_url("http://[::ffff:808:808]/x", false).is_ok()); // mapped 8.8.8.8
     }
 
     #[test]

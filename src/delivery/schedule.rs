@@ -57,7 +57,11 @@ impl RetrySchedule {
 /// How many times the schedule's delay a timed-out attempt waits before its retry.
 pub const TIMEOUT_FACTOR: u32 = 4;
 
-/// Parses `500ms`, `5s`, `5m`, `2h`.
+/// The longest duration accepted: 100 years (876,000 h), far beyond any sensible setting, and
+/// short enough that a jittered delay added to the clock cannot overflow its milliseconds.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// Parses `500ms`, `5s`, `5m`, `2h`, `5d`: at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -73,11 +77,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "d" => 86_400_000,
         _ => return Err(format!("{s:?} has an unknown unit; use ms, s, m, h or d")),
     };
-    let ms = n
-        .checked_mul(unit_ms)
-        .filter(|ms| *ms <= i64::MAX as u64 / 2)
-        .ok_or_else(|| format!("{s:?} is too long"))?;
-    Ok(Duration::from_millis(ms))
+    match n.checked_mul(unit_ms).map(Duration::from_millis) {
+        Some(d) if d <= MAX_DURATION => Ok(d),
+        _ => Err(format!("{s:?} is too long: at most 100 years (36500d)")),
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +102,21 @@ mod tests {
         assert_eq!(RetrySchedule::parse("").unwrap().0, vec![]);
         assert!(RetrySchedule::parse("5x").is_err());
         assert!(RetrySchedule::parse("s").is_err());
+    }
+
+    #[test]
+    fn durations_are_capped_without_overflowing() {
+        // Found by fuzzing: `n * 1000` overflowed (a panic in debug builds, a wrapped
+        // duration otherwise), and a huge delay wrapped the worker's next-attempt time.
+        for huge in ["99999991999999999s", "5124095576031h", "876001h"] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(e.contains("100 years"), "{e}");
+            assert!(RetrySchedule::parse(&format!("5s,{huge}")).is_err());
+        }
+        assert_eq!(parse_duration("876000h"), Ok(MAX_DURATION));
+        let most = RetrySchedule::parse("876000h").unwrap();
+        let d = most.delay_after(1).unwrap();
+        assert!(i64::try_from(d.as_millis()).is_ok(), "{d:?}");
     }
 
     #[test]

@@ -88,11 +88,13 @@ pub fn verify(
         Ok(s) => s,
         Err(_) => return Err(Rejection::BadTimestamp(timestamp.to_owned())),
     };
-    if now - seconds > TOLERANCE_SECS {
-        return Err(Rejection::TooOld(now - seconds));
+    // Saturating: the header may hold any i64.
+    let age = now.saturating_sub(seconds);
+    if age > TOLERANCE_SECS {
+        return Err(Rejection::TooOld(age));
     }
-    if seconds - now > TOLERANCE_SECS {
-        return Err(Rejection::InFuture(seconds - now));
+    if age < -TOLERANCE_SECS {
+        return Err(Rejection::InFuture(seconds.saturating_sub(now)));
     }
     let given: Vec<Vec<u8>> = signature
         .split(' ')
@@ -222,6 +224,22 @@ mod tests {
         ));
         let mixed = format!("v1a,xyz {}", sign(&a, "msg_1", now, body));
         assert_eq!(verify(&only_a, "msg_1", &ts, &mixed, body, now), Ok(()));
+    }
+
+    #[test]
+    fn the_farthest_timestamps_are_refused_not_a_panic() {
+        // `now - seconds` overflowed for timestamps near i64::MIN (a panic in debug builds).
+        let secrets = [new_secret()];
+        let now = 1_700_000_000;
+        for (far, old) in [(i64::MIN, true), (i64::MIN + 1, true), (i64::MAX, false)] {
+            let header = header(&secrets, "msg_1", far, b"[]");
+            let got = verify(&secrets, "msg_1", &far.to_string(), &header, b"[]", now);
+            match got {
+                Err(Rejection::TooOld(age)) => assert!(old && age == i64::MAX, "{age}"),
+                Err(Rejection::InFuture(ahead)) => assert!(!old && ahead > 0, "{ahead}"),
+                other => panic!("{far}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -159,8 +159,7 @@ async fn read(mut response: reqwest::Response) -> (SlackOutcome, Option<u16>, St
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(super::outcome::retry_after);
     let mut bytes = Vec::new();
     let mut broken = None;
     loop {

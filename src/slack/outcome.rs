@@ -58,6 +58,16 @@ pub struct SlackReply {
     pub duration: Duration,
 }
 
+/// The longest wait a `Retry-After` is taken for. Slack asks for seconds, a minute at most; a
+/// larger number (a proxy's, a broken answer's) must not park a workspace's calls for ever.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// A `Retry-After` header's seconds, at most [`MAX_RETRY_AFTER`].
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let secs = value.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+}
+
 /// Sorts an answer of HTTP `status` whose body is `bytes` (`broken`: why it could not be read
 /// whole): 429 → rate limited; Slack's JSON, whatever the status → its answer or its error;
 /// anything else → failed. Answers the outcome and the first KiB of the body.
@@ -109,6 +119,21 @@ mod tests {
         };
         assert!(limited.is_retryable());
         assert!(!SlackOutcome::Ok(json!({"ok": true})).is_retryable());
+    }
+
+    #[test]
+    fn retry_after_is_seconds_capped_at_an_hour() {
+        assert_eq!(retry_after(" 30 "), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after("0"), Some(Duration::ZERO));
+        assert_eq!(retry_after("soon"), None);
+        assert_eq!(retry_after("-1"), None);
+        // Found by fuzzing: 4888888888888888888 s did not fit the milliseconds the events
+        // worker schedules with (wrapping to a time in the past: retried at once), and u64::MAX
+        // made the rate limits' `Instant + wait` panic.
+        assert_eq!(retry_after("4888888888888888888  "), Some(MAX_RETRY_AFTER));
+        let most = retry_after("18446744073709551615").unwrap();
+        assert_eq!(most, MAX_RETRY_AFTER);
+        super::super::outbound::limits::Limits::default().limited(1, "chat.postMessage", most);
     }
 
     #[test]

@@ -100,10 +100,10 @@ impl From<&DeliveryRecord> for DeliveryView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"since": "2026-01-09T11:09:09.111Z"}))]
-pub(super) struct Recover {
+pub(crate) struct Recover {
     /// An ISO-8601 time.
     #[schema(format = DateTime)]
-    pub(super) since: String,
+    pub(crate) since: String,
 }
 
 /// How many failed deliveries were queued again.

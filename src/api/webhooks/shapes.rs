@@ -28,7 +28,7 @@ enum EventNameDoc {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"url": "https://example.com/palaver-hook", "events": ["start", "messageVisitor", "messageAgent", "end"], "description": "Our CRM"}))]
-pub(super) struct CreateEndpoint {
+pub(crate) struct CreateEndpoint {
     /// Where the events are POSTed: http or https, at most 2048 characters; a public address
     /// unless the server allows private destinations.
     #[schema(max_length = 2048, pattern = "^https?://")]
@@ -61,7 +61,7 @@ pub(super) struct CreateEndpoint {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(example = json!({"enabled": false}))]
-pub(super) struct PatchEndpoint {
+pub(crate) struct PatchEndpoint {
     #[schema(max_length = 2048, pattern = "^https?://")]
     pub(super) url: Option<String>,
     #[schema(value_type = Option<Vec<EventNameDoc>>, min_items = 1)]

@@ -9,7 +9,7 @@
 mod act;
 pub mod kind;
 mod lookup;
-mod receive;
+pub mod receive;
 mod worker;
 
 use crate::chat::Chat;

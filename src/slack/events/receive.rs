@@ -61,54 +61,107 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
     if signed_by.is_empty() {
         return refuse(why);
     }
-    let Ok(envelope) = serde_json::from_slice::<Value>(&body) else {
-        return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
-    };
-    match envelope["type"].as_str().unwrap_or_default() {
-        "url_verification" => {
-            let challenge = envelope["challenge"].as_str().unwrap_or_default();
+    match read(&body) {
+        Request::NotJson => (StatusCode::BAD_REQUEST, "the body is not JSON").into_response(),
+        Request::UrlVerification { challenge } => {
             axum::Json(serde_json::json!({ "challenge": challenge })).into_response()
         }
-        "event_callback" => queue(&r, &signed_by, &envelope).await,
-        "app_rate_limited" => {
+        Request::Event(event) => queue(&r, &signed_by, event).await,
+        Request::IncompleteEvent => (
+            StatusCode::BAD_REQUEST,
+            "an event_callback without event_id or event",
+        )
+            .into_response(),
+        Request::RateLimited { minute } => {
             tracing::warn!(
-                minute = %envelope["minute_rate_limited"],
+                minute = %minute,
                 "Slack is dropping this app's events for a minute (over 30,000 an hour)"
             );
             StatusCode::OK.into_response()
         }
-        other => {
-            tracing::debug!(kind = other, "Slack request ignored");
+        Request::Other(kind) => {
+            tracing::debug!(kind = %kind, "Slack request ignored");
             StatusCode::OK.into_response()
         }
     }
 }
 
+/// What a (verified) Events API request body asks.
+#[derive(Debug, PartialEq)]
+pub enum Request {
+    NotJson,
+    /// Slack checking the request URL: answer its challenge.
+    UrlVerification {
+        challenge: String,
+    },
+    /// An `event_callback` to queue.
+    Event(Queued),
+    /// An `event_callback` without `event_id` or an `event` object.
+    IncompleteEvent,
+    /// `app_rate_limited`: Slack drops this app's events for the minute given.
+    RateLimited {
+        minute: String,
+    },
+    /// Any other type, ignored.
+    Other(String),
+}
+
+/// An `event_callback` as the inbox keeps it.
+#[derive(Debug, PartialEq)]
+pub struct Queued {
+    pub event_id: String,
+    /// The workspace (`team_id`) that sent it, `""` if none.
+    pub workspace: String,
+    /// Its lane: [`channel_of`] the event.
+    pub channel: String,
+    /// The `event` object, as stored and later read by the worker.
+    pub body: String,
+}
+
+/// Reads a request body (after its signature verified).
+pub fn read(body: &[u8]) -> Request {
+    let Ok(envelope) = serde_json::from_slice::<Value>(body) else {
+        return Request::NotJson;
+    };
+    let text = |key: &str| envelope[key].as_str().unwrap_or_default().to_string();
+    match envelope["type"].as_str().unwrap_or_default() {
+        "url_verification" => Request::UrlVerification {
+            challenge: text("challenge"),
+        },
+        "event_callback" => {
+            let (Some(event_id), Some(event)) = (
+                envelope["event_id"].as_str(),
+                envelope.get("event").filter(|e| e.is_object()),
+            ) else {
+                return Request::IncompleteEvent;
+            };
+            Request::Event(Queued {
+                event_id: event_id.to_string(),
+                workspace: text("team_id"),
+                channel: channel_of(event).to_string(),
+                body: serde_json::to_string(event).expect("JSON serializes"),
+            })
+        }
+        "app_rate_limited" => Request::RateLimited {
+            minute: envelope["minute_rate_limited"].to_string(),
+        },
+        other => Request::Other(other.to_string()),
+    }
+}
+
 /// Queues an `event_callback` for the team of the workspace that sent it.
-async fn queue(r: &Receiver, signed_by: &[SlackConnection], envelope: &Value) -> Response {
-    let workspace = envelope["team_id"].as_str().unwrap_or_default();
+async fn queue(r: &Receiver, signed_by: &[SlackConnection], event: Queued) -> Response {
     let c = signed_by
         .iter()
-        .find(|c| c.workspace_id == workspace)
+        .find(|c| c.workspace_id == event.workspace)
         .unwrap_or(&signed_by[0]);
-    let (Some(event_id), Some(event)) = (
-        envelope["event_id"].as_str(),
-        envelope.get("event").filter(|e| e.is_object()),
-    ) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "an event_callback without event_id or event",
-        )
-            .into_response();
-    };
-    let body = serde_json::to_string(event).expect("JSON serializes");
     let queued = r
         .store
         .queue_slack_event(
-            event_id,
+            &event.event_id,
             c.team_seq,
-            channel_of(event),
-            &body,
+            &event.channel,
+            &event.body,
             Millis::now(),
         )
         .await;
@@ -118,7 +171,7 @@ async fn queue(r: &Receiver, signed_by: &[SlackConnection], envelope: &Value) ->
             StatusCode::OK.into_response()
         }
         Ok(false) => {
-            tracing::debug!(event_id, "Slack retried an event already queued");
+            tracing::debug!(event_id = %event.event_id, "Slack retried an event already queued");
             StatusCode::OK.into_response()
         }
         Err(e) => unavailable(&e),

@@ -38,7 +38,7 @@ mod channels;
 mod ending;
 pub mod endpoint;
 mod event;
-mod limits;
+pub mod limits;
 mod lookup;
 mod notice;
 mod plan;
