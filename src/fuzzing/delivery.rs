@@ -3,11 +3,12 @@
 
 use super::{choice, texts};
 use crate::delivery::guard::{check_url, is_public};
+use crate::delivery::retry_after;
 use crate::delivery::schedule::{RetrySchedule, parse_duration};
 use crate::delivery::sign::{TOLERANCE_SECS, header, parse_secret, sign, verify};
 use crate::domain::Millis;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// A retry schedule (`5s,5m,…`), also read as one duration: what parses renders back to itself,
 /// and every delay, jittered, is a time the worker can schedule.
@@ -32,8 +33,12 @@ pub fn retry_schedule(data: &[u8]) {
                 }
                 None => assert!(tries < 1 || tries as usize > schedule.0.len()),
             }
+            if let Some(d) = schedule.delay_after_timeout(tries) {
+                schedulable(d);
+            }
         }
     }
+    let _ = crate::retention::Retention::parse(&s);
     if let Ok(d) = parse_duration(&s) {
         assert_eq!(parse_duration(&format!("{}ms", d.as_millis())), Ok(d));
         assert_eq!(RetrySchedule::parse(&s), Ok(RetrySchedule(vec![d])));
@@ -45,6 +50,40 @@ pub fn retry_schedule(data: &[u8]) {
 fn schedulable(d: Duration) {
     let ms = i64::try_from(d.as_millis()).expect("milliseconds fit an i64");
     let _ = Millis::now().plus_ms(ms);
+}
+
+/// A receiver's `Retry-After` (delta-seconds or an HTTP date; the first byte moves the clock):
+/// every wait is within 1 s..1 h and fits the clock's milliseconds, a number waits what it says
+/// (within the range), and a date waits until it comes.
+pub fn webhook_retry_after(data: &[u8]) {
+    let (which, rest) = choice(data);
+    let value = String::from_utf8_lossy(rest);
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + u64::from(which) * 997);
+    let Some(wait) = retry_after::parse(&value, now) else {
+        return;
+    };
+    assert!(
+        (retry_after::MIN..=retry_after::MAX).contains(&wait),
+        "{wait:?}"
+    );
+    schedulable(wait);
+    let t = value.trim();
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = t.parse::<u64>().unwrap_or(u64::MAX);
+        let want = Duration::from_secs(secs).clamp(retry_after::MIN, retry_after::MAX);
+        assert_eq!(wait, want, "{t:?}");
+    } else {
+        let at = httpdate::parse_http_date(t).expect("a date");
+        let until = at.duration_since(now).unwrap_or_default();
+        assert_eq!(
+            wait,
+            until.clamp(retry_after::MIN, retry_after::MAX),
+            "{t:?}"
+        );
+        // The same instant written in the preferred form reads the same.
+        let again = retry_after::parse(&httpdate::fmt_http_date(at), now);
+        assert_eq!(again, Some(wait), "{t:?}");
+    }
 }
 
 /// Secrets (space-separated), `webhook-id`, `webhook-timestamp`, `webhook-signature`, the body

@@ -25,6 +25,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("cookie", visitor::cookie),
     ("retry_schedule", delivery::retry_schedule),
     ("webhook_verify", delivery::webhook_verify),
+    ("webhook_retry_after", delivery::webhook_retry_after),
     ("destination", delivery::destination),
     ("slack_signature", slack::signature),
     ("slack_events", slack::events),
