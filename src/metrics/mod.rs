@@ -80,7 +80,7 @@ pub struct EndpointBacklog {
     pub enabled: bool,
     /// Deliveries not yet delivered nor failed.
     pub pending: u64,
-    /// Failed deliveries among its newest (see [`crate::store::Backlog`]).
+    /// Failed deliveries not yet purged.
     pub failed: u64,
     /// Since the oldest pending delivery was created; zero when none is.
     pub oldest_pending: Duration,
@@ -210,7 +210,7 @@ fn render_endpoints(t: &mut Text, list: &[EndpointBacklog], fresh: bool) {
         ),
         (
             "palaver_deliveries_failed",
-            "Failed deliveries among the endpoint's newest 10,000 (to redeliver or recover).",
+            "Failed deliveries of the endpoint not yet purged by --retention (to redeliver or recover).",
             |e| e.failed as f64,
         ),
         (

@@ -1,10 +1,9 @@
 //! The deliveries' backlog for `/metrics`, read at scrape time in one statement: each
 //! endpoint's pending deliveries (through the partial index of pending rows: the work grows with
-//! the backlog, not with the history), its oldest pending one, its failed ones among its newest
-//! [`HEALTH_WINDOW_ROWS`] (through the `(endpoint_seq, seq)` index, as the Integration page's
-//! health reads them), and how late the most overdue delivery is (the head of the due index).
+//! the backlog, not with the history), its oldest pending one, its failed ones (through the
+//! partial index of failed rows, which `--retention` keeps small), and how late the most overdue
+//! delivery is (the head of the due index).
 
-use super::health::HEALTH_WINDOW_ROWS;
 use super::*;
 
 /// The backlog of every endpoint, and the most overdue delivery.
@@ -23,39 +22,34 @@ pub struct EndpointBacklog {
     pub kind: EndpointKind,
     pub enabled: bool,
     pub pending: i64,
-    /// Failed deliveries among the endpoint's newest [`HEALTH_WINDOW_ROWS`].
+    /// Its failed deliveries (not yet purged).
     pub failed: i64,
     /// When the event of its oldest pending delivery happened.
     pub oldest_pending_at: Option<Millis>,
 }
 
-/// One statement. `{pending}` and `{due}` are the deliveries table with an index hint on SQLite,
-/// `{window}` the endpoint's newest deliveries' seqs (`$1` of them) as the backend can use them
-/// as index look-ups, `{enabled:X}` endpoint X's enabled flag as 0 or 1.
+/// One statement. `{pending}`, `{failed}` and `{due}` are the deliveries table with an index
+/// hint on SQLite, `{enabled:X}` endpoint X's enabled flag as 0 or 1; `$1` is now.
 const BACKLOG: &str = "WITH p AS (
          SELECT endpoint_seq, COUNT(*) AS n, MIN(seq) AS first FROM {pending}
          WHERE state IN ('ready', 'waiting') GROUP BY endpoint_seq)
      SELECT e.seq, e.id, e.kind, {enabled:e}, COALESCE(p.n, 0),
             (SELECT created_at FROM deliveries WHERE seq = p.first),
-            (SELECT COUNT(*) FROM deliveries WHERE state = 'failed' AND {window}),
+            (SELECT COUNT(*) FROM {failed} WHERE f.state = 'failed' AND f.endpoint_seq = e.seq),
             (SELECT d.next_attempt_at FROM {due} JOIN endpoints due_e ON due_e.seq = d.endpoint_seq
-             WHERE d.state = 'ready' AND d.next_attempt_at <= $2 AND {enabled:due_e} = 1
+             WHERE d.state = 'ready' AND d.next_attempt_at <= $1 AND {enabled:due_e} = 1
              ORDER BY d.next_attempt_at LIMIT 1)
      FROM endpoints e LEFT JOIN p ON p.endpoint_seq = e.seq
      ORDER BY e.seq";
 
-/// The endpoint's newest `$1` deliveries.
-const NEWEST: &str =
-    "SELECT seq FROM deliveries WHERE endpoint_seq = e.seq ORDER BY seq DESC LIMIT $1";
-
 type Row = (i64, String, String, i64, i64, Option<i64>, i64, Option<i64>);
 
 /// The statement for a backend.
-fn statement(pending: &str, due: &str, window: &str, enabled: &str) -> String {
+fn statement(pending: &str, failed: &str, due: &str, enabled: &str) -> String {
     BACKLOG
         .replace("{pending}", pending)
+        .replace("{failed}", failed)
         .replace("{due}", due)
-        .replace("{window}", &window.replace("{newest}", NEWEST))
         .replace("{enabled:e}", &enabled.replace("{t}", "e"))
         .replace("{enabled:due_e}", &enabled.replace("{t}", "due_e"))
 }
@@ -89,16 +83,12 @@ pub mod on_sqlite {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             statement(
                 "deliveries INDEXED BY deliveries_lane",
+                "deliveries f INDEXED BY deliveries_failed",
                 "deliveries d INDEXED BY deliveries_due",
-                "seq IN ({newest})",
                 "{t}.enabled",
             )
         });
-        let rows: Vec<Row> = sqlx::query_as(&SQL)
-            .bind(HEALTH_WINDOW_ROWS)
-            .bind(now.0)
-            .fetch_all(pool)
-            .await?;
+        let rows: Vec<Row> = sqlx::query_as(&SQL).bind(now.0).fetch_all(pool).await?;
         Ok(super::backlog(rows))
     }
 }
@@ -113,19 +103,15 @@ pub mod on_postgres {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             statement(
                 "deliveries",
+                "deliveries f",
                 "deliveries d",
-                "seq = ANY(ARRAY({newest}))",
                 "(CASE WHEN {t}.enabled THEN 1 ELSE 0 END)::bigint",
             )
         });
         let mut tx = pool
             .begin_with("BEGIN READ ONLY; SET LOCAL jit = off")
             .await?;
-        let rows: Vec<Row> = sqlx::query_as(&SQL)
-            .bind(HEALTH_WINDOW_ROWS)
-            .bind(now.0)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows: Vec<Row> = sqlx::query_as(&SQL).bind(now.0).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(super::backlog(rows))
     }
