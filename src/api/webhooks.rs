@@ -266,8 +266,9 @@ async fn update(
             // Its held deliveries go again, in order.
             s.store.enable_endpoint(e.seq, now).await?;
         }
-        // An endpoint disabled already keeps its reason (and its probes, if Palaver disabled it).
-        Some(false) if e.enabled => {
+        // One disabled already by hand or by its receiver keeps its reason; one Palaver
+        // disabled for failing (probed) becomes disabled by hand: a person said stop.
+        Some(false) if e.enabled || e.disabled.as_ref().is_some_and(|d| d.probe_at.is_some()) => {
             s.store
                 .disable_endpoint(e.seq, DISABLED_BY_HAND, now)
                 .await?;

@@ -5,6 +5,9 @@
 //!   default) is disabled by Palaver, with the reason and the time, and probed: every
 //!   [`HealthRules::probe_interval`] one held delivery (the oldest lane head) is tried. A
 //!   success enables it again; its held deliveries then go out in order.
+//! - Nothing is discarded because it was down: disabling it queues again (a recovery) its
+//!   deliveries that failed for good since the clock started, held in their place in their
+//!   lanes; healing then sends every one in order.
 //! - Any success resets the clock (`endpoints.failing_since`: the first failed attempt after
 //!   the last success).
 //! - A failed attempt of a disabled endpoint's delivery (a probe, or one in flight when it was

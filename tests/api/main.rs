@@ -45,6 +45,7 @@ mod cross_process;
 mod delivery;
 mod destinations;
 mod endpoint_healing;
+mod endpoint_healing_recovers;
 mod endpoint_health;
 mod errors;
 mod http_semantics;

@@ -67,8 +67,9 @@ pub(crate) struct PatchEndpoint {
     #[schema(value_type = Option<Vec<EventNameDoc>>, min_items = 1)]
     pub(super) events: Option<Vec<String>>,
     pub(super) description: Option<String>,
-    /// false disables an enabled webhook by hand (`disabledReason` "disabled by hand"); on a
-    /// disabled one it changes nothing. true enables it again: its reason is forgotten and its
+    /// false disables an enabled webhook by hand (`disabledReason` "disabled by hand"), and one
+    /// Palaver disabled for failing too (no more probes); on one disabled by hand or by its
+    /// receiver it changes nothing. true enables it again: its reason is forgotten and its
     /// held deliveries go out at once, in per-channel order.
     pub(super) enabled: Option<bool>,
     #[schema(minimum = 1, maximum = 100)]

@@ -129,7 +129,21 @@ pub async fn recovery_step(conn: &mut PgConnection, now: Millis, batch: u32) -> 
         .bind(&seqs)
         .execute(&mut *conn)
         .await?;
+    // Queued again, they keep their place: a newer head of the lane not yet sent waits again
+    // (the page's first of a lane is its oldest), so the lane's oldest goes first.
     for lane in lanes {
+        let oldest = page.iter().find(|(_, l)| l == lane).map_or(0, |(s, _)| *s);
+        sqlx::query(
+            "UPDATE deliveries SET state = 'waiting'
+             WHERE lane = $2 AND endpoint_seq + 0 = $1 AND state = 'ready' AND NOT leased
+               AND next_attempt_at <> $3 AND seq > $4",
+        )
+        .bind(endpoint)
+        .bind(lane)
+        .bind(PARKED.0)
+        .bind(oldest)
+        .execute(&mut *conn)
+        .await?;
         promote(conn, endpoint, lane, now).await?;
     }
     match page.last() {

@@ -4,6 +4,7 @@
 
 use super::super::healing::{self, Attempts, Change, EndpointState, HealthRules};
 use super::super::{Outcome, PARKED, Result};
+use super::requeue;
 use crate::domain::{Millis, new_id};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
@@ -148,6 +149,7 @@ pub fn apply(
                 ])?;
             if n == 1 {
                 tracing::warn!(endpoint = %e.id, reason = %reason, "endpoint disabled: its deliveries are held and probed");
+                recover_failed(conn, e, failing_since, now, "disabled")?;
                 notice(conn, e, "endpointDisabled", Some(&reason), now, rules)?;
             }
             Ok(false)
@@ -162,12 +164,54 @@ pub fn apply(
                 .execute(params![failing_since.map(|t| t.0), e.seq])?;
             if n == 1 {
                 tracing::info!(endpoint = %e.id, "endpoint enabled again: a probe was delivered; its held deliveries go out");
+                if let Some(since) = e.failing_since {
+                    recover_failed(conn, e, since, now, "enabled again")?;
+                }
                 release(conn, e.seq, now)?;
                 notice(conn, e, "endpointEnabled", None, now, rules)?;
             }
             Ok(n == 1)
         }
     }
+}
+
+/// Nothing is discarded because an endpoint was down: when Palaver disables it for failing,
+/// its deliveries that failed for good since its failures began (`since`, its `failing_since`:
+/// those with an attempt since then, and any created after the oldest of them) are queued again
+/// by a recovery ([`requeue::create_recovery`], worked in batches by the recoverer), held with
+/// the rest, so that a probe takes a channel's oldest and healing sends them first. They keep
+/// their place: a lane holding one gets its unsent head back in the queue behind it (the
+/// recovery promotes each lane's oldest). Done again when a probe enables it, for any left
+/// (an endpoint disabled before this was done).
+fn recover_failed(
+    conn: &Connection,
+    e: &EndpointState,
+    since: Millis,
+    now: Millis,
+    what: &str,
+) -> Result<()> {
+    // A delivery created before the clock started may have failed during the outage too: the
+    // recovery starts at the oldest one whose attempts ran into it.
+    let from: Option<i64> = conn
+        .prepare_cached(
+            "SELECT MIN(d.created_at) FROM deliveries d
+             WHERE d.endpoint_seq = ?1 AND d.state = 'failed'
+               AND EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_seq = d.seq AND a.at >= ?2)",
+        )?
+        .query_row(params![e.seq, since.0], |r| r.get(0))?;
+    let Some(since) = from.map(|from| Millis(from.min(since.0))) else {
+        return Ok(());
+    };
+    conn.prepare_cached(
+        "UPDATE deliveries SET state = 'waiting'
+         WHERE endpoint_seq = ?1 AND state = 'ready' AND leased = 0 AND next_attempt_at <> ?3
+           AND lane IN (SELECT lane FROM deliveries
+                        WHERE endpoint_seq = ?1 AND state = 'failed' AND created_at >= ?2)",
+    )?
+    .execute(params![e.seq, since.0, PARKED.0])?;
+    let queued = requeue::create_recovery(conn, e.seq, since, now)?;
+    tracing::info!(endpoint = %e.id, queued, failing_since = %since.iso(), "endpoint {what}: its deliveries that failed while it was down are queued again");
+    Ok(())
 }
 
 /// Queues the announcement of a change of `e` for the team's Slack endpoint, if Slack is
@@ -236,7 +280,12 @@ pub fn start_probes(conn: &Connection, now: Millis, interval: Duration) -> Resul
                                 AND leased = 1 AND next_attempt_at > ?)",
             )?
             .query_row(params![probe, now.0], |r| r.get(0))?;
-        if in_flight {
+        // Its failed deliveries being queued again, in their place, come first: no probe of a
+        // newer one before the recovery is done.
+        let recovering: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM recoveries WHERE endpoint_seq = ?)")?
+            .query_row([endpoint], |r| r.get(0))?;
+        if in_flight || recovering {
             continue;
         }
         let head: Option<i64> = conn

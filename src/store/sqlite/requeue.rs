@@ -88,7 +88,16 @@ pub fn recovery_step(conn: &Connection, now: Millis, batch: u32) -> Result<bool>
     let mut lanes: Vec<&str> = page.iter().map(|(_, l)| l.as_str()).collect();
     lanes.sort_unstable();
     lanes.dedup();
+    // Queued again, they keep their place: a newer head of the lane not yet sent waits again
+    // (the page's first of a lane is its oldest), so the lane's oldest goes first.
+    let mut behind = conn.prepare_cached(
+        "UPDATE deliveries INDEXED BY deliveries_lane SET state = 'waiting'
+         WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'ready'
+           AND leased = 0 AND next_attempt_at <> ?3 AND seq > ?4",
+    )?;
     for lane in lanes {
+        let oldest = page.iter().find(|(_, l)| l == lane).map_or(0, |(s, _)| *s);
+        behind.execute(params![endpoint, lane, PARKED.0, oldest])?;
         promote(conn, endpoint, lane, now)?;
     }
     match page.last() {
