@@ -82,7 +82,7 @@ pub mod on_sqlite {
     pub async fn backlog(pool: &sqlx::SqlitePool, now: Millis) -> Result<Backlog> {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             statement(
-                "deliveries INDEXED BY deliveries_lane",
+                &format!("deliveries INDEXED BY {}", super::lanes::INDEX),
                 "deliveries f INDEXED BY deliveries_failed",
                 "deliveries d INDEXED BY deliveries_due",
                 "{t}.enabled",

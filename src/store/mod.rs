@@ -7,6 +7,7 @@ pub mod feed;
 mod handoff;
 pub mod healing;
 pub mod health;
+mod lanes;
 mod model;
 pub mod notes;
 mod outbox_rows;

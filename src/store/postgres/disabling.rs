@@ -3,6 +3,7 @@
 //! probes.
 
 use super::super::healing::{self, Attempts, Change, EndpointState, HealthRules};
+use super::super::lanes;
 use super::super::rows::Columns;
 use super::super::{Outcome, PARKED, Result};
 use super::requeue;
@@ -244,17 +245,18 @@ async fn notice(
     };
     let lane = format!("health:{}", e.id);
     super::commit::lock_lane(conn, &lane).await?;
+    let busy = sqlx::query(lanes::on_postgres::HEAD)
+        .bind(slack)
+        .bind(&lane)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
     let body = healing::notice_body(name, e, reason, now, rules);
     sqlx::query(
         "WITH ev AS (INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
                      VALUES ($1, $2, NULL, $3, $4, $5) RETURNING seq)
          INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-         SELECT $6, $7, ev.seq, $8,
-                CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.lane = $8 AND d.endpoint_seq + 0 = $7
-                                  AND d.state IN ('ready', 'waiting'))
-                     THEN 'waiting' ELSE 'ready' END,
-                $4, $4
-         FROM ev",
+         SELECT $6, $7, ev.seq, $8, $9, $4, $4 FROM ev",
     )
     .bind(new_id("evt_"))
     .bind(e.team_seq)
@@ -264,6 +266,7 @@ async fn notice(
     .bind(new_id("msg_"))
     .bind(slack)
     .bind(&lane)
+    .bind(if busy { "waiting" } else { "ready" })
     .execute(&mut *conn)
     .await?;
     Ok(())

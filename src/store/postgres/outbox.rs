@@ -3,6 +3,7 @@
 
 use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::healing::{self, HealthRules};
+use super::super::lanes;
 use super::super::rows::{self, Columns};
 use super::super::{
     Claim, Claimed, EndpointKind, Limits, MessageRecord, NextStep, Outcome, PARKED, Result,
@@ -323,20 +324,12 @@ pub async fn promote(
     lane: &str,
     now: Millis,
 ) -> Result<bool> {
-    // The conditions steer the planner to the lane's index whatever the statistics say:
-    // `endpoint_seq + 0` cannot use the endpoint's index, `state <> 'waiting'` not the due index.
-    let n = sqlx::query(
-        "UPDATE deliveries SET state = 'ready', next_attempt_at = $3
-         WHERE seq = (SELECT seq FROM deliveries WHERE lane = $2 AND endpoint_seq + 0 = $1 AND state = 'waiting'
-                      ORDER BY seq LIMIT 1)
-           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE lane = $2 AND endpoint_seq + 0 = $1
-                           AND state IN ('ready', 'waiting') AND state <> 'waiting')",
-    )
-    .bind(endpoint_seq)
-    .bind(lane)
-    .bind(now.0)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let n = sqlx::query(lanes::on_postgres::PROMOTE)
+        .bind(endpoint_seq)
+        .bind(lane)
+        .bind(now.0)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     Ok(n > 0)
 }

@@ -1,6 +1,7 @@
 //! Deliveries queued by people rather than by events: a webhook's test event, a redelivery and
 //! a recovery of failed deliveries (worked in batches).
 
+use super::super::lanes;
 use super::super::rows::Columns;
 use super::super::{Endpoint, PARKED, Result};
 use super::commit::lock_lane;
@@ -133,17 +134,13 @@ pub async fn recovery_step(conn: &mut PgConnection, now: Millis, batch: u32) -> 
     // (the page's first of a lane is its oldest), so the lane's oldest goes first.
     for lane in lanes {
         let oldest = page.iter().find(|(_, l)| l == lane).map_or(0, |(s, _)| *s);
-        sqlx::query(
-            "UPDATE deliveries SET state = 'waiting'
-             WHERE lane = $2 AND endpoint_seq + 0 = $1 AND state = 'ready' AND NOT leased
-               AND next_attempt_at <> $3 AND seq > $4",
-        )
-        .bind(endpoint)
-        .bind(lane)
-        .bind(PARKED.0)
-        .bind(oldest)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(lanes::on_postgres::HOLD_NEWER_HEAD)
+            .bind(endpoint)
+            .bind(lane)
+            .bind(PARKED.0)
+            .bind(oldest)
+            .execute(&mut *conn)
+            .await?;
         promote(conn, endpoint, lane, now).await?;
     }
     match page.last() {

@@ -18,6 +18,17 @@ pub fn unique_as(kind: ConflictKind) -> impl FnOnce(rusqlite::Error) -> StoreErr
     }
 }
 
+/// The endpoints an event goes to (`?1` the team, `?2` the event's bit), each with whether its
+/// lane (`?3`) is busy: one entry of the lane index (see [`crate::store::lanes`]).
+pub(crate) const TARGETS: &str =
+    "SELECT e.seq, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.batch_size, e.kind,
+            e.max_in_flight, e.max_per_second,
+            EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_lane_head
+                    WHERE d.endpoint_seq = e.seq AND d.lane = ?3 AND d.state IN ('ready', 'waiting')),
+            e.enabled
+     FROM endpoints e WHERE e.team_seq = ?1 AND (e.enabled = 1 OR e.probe_at IS NOT NULL)
+       AND (e.events & ?2) <> 0";
+
 /// Applies the steps; with a lease end, the new ready deliveries are claimed for this process.
 pub fn apply(
     conn: &Connection,
@@ -189,15 +200,7 @@ fn fan_out(
     done: &mut Committed,
 ) -> Result<()> {
     let targets: Vec<Target> = conn
-        .prepare_cached(
-            "SELECT e.seq, e.url, e.secret, e.previous_secret, e.previous_secret_until, e.batch_size, e.kind,
-                    e.max_in_flight, e.max_per_second,
-                    EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_lane
-                            WHERE d.endpoint_seq = e.seq AND d.lane = ?3 AND d.state IN ('ready', 'waiting')),
-                    e.enabled
-             FROM endpoints e WHERE e.team_seq = ?1 AND (e.enabled = 1 OR e.probe_at IS NOT NULL)
-               AND (e.events & ?2) <> 0",
-        )?
+        .prepare_cached(TARGETS)?
         .query_map(params![team, event.bit, event.lane], |r| {
             Ok(Target {
                 seq: r.get(0)?,

@@ -3,6 +3,7 @@
 //! probes. Every function runs in the writer's transaction.
 
 use super::super::healing::{self, Attempts, Change, EndpointState, HealthRules};
+use super::super::lanes;
 use super::super::{Outcome, PARKED, Result};
 use super::requeue;
 use crate::domain::{Millis, new_id};
@@ -41,7 +42,7 @@ pub fn enable(conn: &Connection, endpoint_seq: i64, at: Millis) -> Result<bool> 
 /// order (the rest of each lane follows behind it, as ever).
 pub fn release(conn: &Connection, endpoint_seq: i64, now: Millis) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE deliveries INDEXED BY deliveries_lane SET next_attempt_at = ?1
+        "UPDATE deliveries INDEXED BY deliveries_lane_head SET next_attempt_at = ?1
          WHERE endpoint_seq = ?2 AND state IN ('ready', 'waiting') AND state = 'ready'
            AND leased = 0 AND next_attempt_at > ?1 AND next_attempt_at <> ?3",
     )?
@@ -240,12 +241,11 @@ fn notice(
     .execute(params![new_id("evt_"), e.team_seq, name, now.0, body])?;
     let event_seq = conn.last_insert_rowid();
     let lane = format!("health:{}", e.id);
-    let busy: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_lane
-                            WHERE endpoint_seq = ? AND lane = ? AND state IN ('ready', 'waiting'))",
-        )?
-        .query_row(params![slack, lane], |r| r.get(0))?;
+    let busy = conn
+        .prepare_cached(lanes::on_sqlite::HEAD)?
+        .query_row(params![slack, lane], |_| Ok(()))
+        .optional()?
+        .is_some();
     conn.prepare_cached(
         "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -290,7 +290,7 @@ pub fn start_probes(conn: &Connection, now: Millis, interval: Duration) -> Resul
         }
         let head: Option<i64> = conn
             .prepare_cached(
-                "SELECT seq FROM deliveries INDEXED BY deliveries_lane
+                "SELECT seq FROM deliveries INDEXED BY deliveries_lane_head
                  WHERE endpoint_seq = ?1 AND state IN ('ready', 'waiting') AND state = 'ready'
                    AND next_attempt_at <> ?2 AND (leased = 0 OR next_attempt_at <= ?3)
                  ORDER BY seq LIMIT 1",

@@ -18,6 +18,9 @@ mod slack_inbox;
 mod wal;
 mod writer;
 
+#[cfg(test)]
+pub(crate) use commit::TARGETS;
+
 use super::*;
 use crate::domain::Millis;
 use crate::store::bodies::Recent;

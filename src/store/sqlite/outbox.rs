@@ -3,6 +3,7 @@
 
 use super::super::bodies::{self, Incomplete, Partial, Recent};
 use super::super::healing::{self, HealthRules};
+use super::super::lanes;
 use super::super::{
     Claim, Claimed, EndpointKind, Limits, MessageRecord, NextStep, Outcome, PARKED, Result,
     signing_secrets,
@@ -307,13 +308,8 @@ pub fn promote(
     lane: &str,
     now: Millis,
 ) -> Result<Option<i64>> {
-    // Ready rows sort first; `state IN (…)` lets SQLite use the lane's partial index.
     let head: Option<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT seq, state FROM deliveries INDEXED BY deliveries_lane
-             WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting')
-             ORDER BY state = 'ready' DESC, seq LIMIT 1",
-        )?
+        .prepare_cached(lanes::on_sqlite::HEAD)?
         .query_row(params![endpoint_seq, lane], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((seq, _)) = head.filter(|(_, state)| state == "waiting") else {

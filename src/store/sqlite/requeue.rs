@@ -2,6 +2,7 @@
 //! a recovery of failed deliveries (worked in batches). Every function runs in the writer's
 //! transaction.
 
+use super::super::lanes;
 use super::super::{Endpoint, PARKED, Result};
 use super::outbox::promote;
 use crate::domain::Millis;
@@ -90,11 +91,7 @@ pub fn recovery_step(conn: &Connection, now: Millis, batch: u32) -> Result<bool>
     lanes.dedup();
     // Queued again, they keep their place: a newer head of the lane not yet sent waits again
     // (the page's first of a lane is its oldest), so the lane's oldest goes first.
-    let mut behind = conn.prepare_cached(
-        "UPDATE deliveries INDEXED BY deliveries_lane SET state = 'waiting'
-         WHERE endpoint_seq = ?1 AND lane = ?2 AND state IN ('ready', 'waiting') AND state = 'ready'
-           AND leased = 0 AND next_attempt_at <> ?3 AND seq > ?4",
-    )?;
+    let mut behind = conn.prepare_cached(lanes::on_sqlite::HOLD_NEWER_HEAD)?;
     for lane in lanes {
         let oldest = page.iter().find(|(_, l)| l == lane).map_or(0, |(s, _)| *s);
         behind.execute(params![endpoint, lane, PARKED.0, oldest])?;
