@@ -2,28 +2,23 @@
 //! `--message-retention` is set, ended conversations after it (what goes and what never does:
 //! [`crate::store::purge`]).
 //!
-//! A sweep works in small batches (one transaction each) with a pause after each that grows
-//! with the time the batch took, so that purging takes a small share of the store's time and
-//! never holds the SQLite writer, and with it everyone's commits, for long. It logs one line
-//! when it is over, with what it purged; nothing per batch.
+//! A sweep works in small batches (one transaction each), each waiting for its turn as the
+//! store paces it ([`crate::store::purge`]): on SQLite only while the writer is idle, so that
+//! a burst is not slowed and the purge goes on after it. It logs one line when it is over, with
+//! what it purged; nothing per batch. Should a batch wait for its turn longer than [`STARVED`]
+//! (a store busy for that long without a gap), it says so once, with how many deliveries wait,
+//! and once more when purging goes on.
 
 use crate::delivery::schedule::parse_duration;
 use crate::domain::Millis;
 use crate::store::{Purged, Store};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Deliveries per transaction.
-const BATCH: u32 = 1000;
-/// Conversations per transaction (each with its messages, events, deliveries and attempts).
-const CONVERSATION_BATCH: u32 = 20;
-/// Least pause between two batches.
-const MIN_PAUSE: Duration = Duration::from_millis(20);
-/// The pause after a batch, in multiples of the time it took: purging takes at most a tenth
-/// of the store's time (a quarter cost a busy SQLite store a fifth of its deliveries: the writer
-/// is what bounds them).
-const PAUSE_FACTOR: u32 = 9;
+/// How long a batch may wait for its turn before the sweep says that purging is held up.
+const STARVED: Duration = Duration::from_secs(300);
 /// Longest time between two sweeps.
 const MAX_EVERY: Duration = Duration::from_secs(600);
 
@@ -134,13 +129,16 @@ impl Sweep<'_> {
         config: RetentionConfig,
         purged: &mut Purged,
     ) -> crate::store::Result<()> {
+        let batch = self.store.purge_batch();
         if let Some(keep) = config.deliveries.0 {
             let before = ago(keep);
             loop {
-                let at = Instant::now();
-                let p = self.store.purge_deliveries(before, BATCH).await?;
+                let call = self.store.purge_deliveries(before, batch.deliveries);
+                let Some(p) = self.turn(call, before).await? else {
+                    return Ok(());
+                };
                 *purged += p;
-                if p.deliveries < u64::from(BATCH) || !self.pause(at.elapsed()).await {
+                if p.deliveries < u64::from(batch.deliveries) {
                     break;
                 }
             }
@@ -149,29 +147,65 @@ impl Sweep<'_> {
             let before = ago(keep);
             let mut after = (i64::MIN, i64::MIN);
             loop {
-                let at = Instant::now();
-                let (p, next) = self
+                let call = self
                     .store
-                    .purge_conversations(before, after, CONVERSATION_BATCH)
-                    .await?;
+                    .purge_conversations(before, after, batch.conversations);
+                let Some((p, next)) = self.turn(call, before).await? else {
+                    return Ok(());
+                };
                 *purged += p;
                 match next {
-                    Some(next) if self.pause(at.elapsed()).await => after = next,
-                    _ => break,
+                    Some(next) => after = next,
+                    None => break,
                 }
             }
         }
         Ok(())
     }
 
-    /// Waits after a batch that took `took`; false when the server is stopping.
-    async fn pause(&mut self, took: Duration) -> bool {
-        let pause = (took * PAUSE_FACTOR).max(MIN_PAUSE);
-        let slept = tokio::select! {
-            _ = tokio::time::sleep(pause) => true,
-            _ = self.stop.wait_for(|s| *s) => false,
+    /// Awaits one batch, `call`; `None` when the server stops first. A batch that waits for
+    /// its turn longer than [`STARVED`] is told of, with how many deliveries older than
+    /// `before` wait, and again once it ran: twice for a stretch however long, never per try.
+    async fn turn<T>(
+        &mut self,
+        call: impl Future<Output = crate::store::Result<T>>,
+        before: Millis,
+    ) -> crate::store::Result<Option<T>> {
+        tokio::pin!(call);
+        let (store, stop) = (self.store, &mut self.stop);
+        let stopping = async move {
+            let _ = stop.wait_for(|s| *s).await;
         };
-        slept && !*self.stop.borrow()
+        tokio::pin!(stopping);
+        let started = Instant::now();
+        let mut starved = false;
+        loop {
+            tokio::select! {
+                done = &mut call => {
+                    if starved {
+                        tracing::info!(
+                            waited_s = started.elapsed().as_secs(),
+                            "purging goes on: the store had a moment to spare"
+                        );
+                    }
+                    return done.map(Some);
+                }
+                _ = tokio::time::sleep(STARVED), if !starved => {
+                    starved = true;
+                    let waiting = match store.purge_due(before).await {
+                        Ok(n) => n.to_string(),
+                        Err(e) => format!("unknown ({e})"),
+                    };
+                    tracing::warn!(
+                        waited_s = STARVED.as_secs(),
+                        deliveries_waiting = %waiting,
+                        "purging is held up: the store has been too busy to spare it a moment; \
+                         what is past its retention stays until it does"
+                    );
+                }
+                _ = &mut stopping => return Ok(None),
+            }
+        }
     }
 }
 

@@ -40,6 +40,8 @@ pub struct PgStore {
     recent: Recent,
     /// How recorded outcomes judge endpoints' health, once delivery workers run here.
     healing: std::sync::OnceLock<HealthRules>,
+    /// Retention's batches, one at a time (see [`purge`]).
+    pace: purge::Pace,
 }
 
 impl PgStore {
@@ -61,6 +63,7 @@ impl PgStore {
             announcements,
             recent: Recent::default(),
             healing: std::sync::OnceLock::new(),
+            pace: purge::Pace::default(),
         };
         let listener = PgListener::connect_with(&store.pool).await?;
         tokio::spawn(listen(listener, store.work.clone(), store.live.clone()));

@@ -4,14 +4,83 @@
 //! redeliveries, recoveries and lane promotions take), tried without waiting — a conversation
 //! whose lane is busy is left for the next sweep. Each batch commits without waiting for the
 //! WAL flush: a purge lost in a crash is done again.
+//!
+//! Pacing, so that purging never takes the pool from API calls: a process runs one batch at a
+//! time ([`Pace`]), on a connection that is idle in the pool with nobody waiting for one (or a
+//! new one while the pool has room), never queueing for one behind API calls; with none spare
+//! it looks again shortly. After a batch it pauses nine times as long as the batch held its
+//! connection, so that purging takes at most a tenth of one connection's time.
 
 use super::PgStore;
 use super::commit::lane_key;
 use crate::domain::Millis;
 use crate::store::Result;
-use crate::store::purge::{ConversationCursor, Purge, Purged};
+use crate::store::purge::{ConversationCursor, Purge, PurgeBatch, Purged};
 use async_trait::async_trait;
-use sqlx::{PgConnection, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Acquire, PgConnection, Postgres, Row};
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Small enough that a batch holds its connection and row locks a few milliseconds.
+const BATCH: PurgeBatch = PurgeBatch {
+    deliveries: 500,
+    conversations: 20,
+};
+/// The pause after a batch, in multiples of the time it held its connection.
+const PAUSE_FACTOR: u32 = 9;
+/// How long to wait before looking again for a spare connection.
+const RETRY: Duration = Duration::from_millis(10);
+
+/// One batch at a time in this process, and when the next may start.
+#[derive(Default)]
+pub(super) struct Pace {
+    next: Mutex<Option<Instant>>,
+}
+
+/// A batch's turn: the connection it runs on, and the pace to set when it is over.
+struct Turn<'a> {
+    conn: PoolConnection<Postgres>,
+    next: MutexGuard<'a, Option<Instant>>,
+    at: Instant,
+}
+
+impl Turn<'_> {
+    /// The batch is over: the next waits nine times as long as this one took.
+    fn done(mut self) {
+        *self.next = Some(Instant::now() + self.at.elapsed() * PAUSE_FACTOR);
+    }
+}
+
+impl PgStore {
+    /// Waits for this process's previous batch and its pause, then for a spare connection.
+    async fn turn(&self) -> Result<Turn<'_>> {
+        let next = self.pace.next.lock().await;
+        if let Some(at) = *next {
+            tokio::time::sleep_until(at.into()).await;
+        }
+        loop {
+            if let Some(conn) = self.spare().await? {
+                let at = Instant::now();
+                return Ok(Turn { conn, next, at });
+            }
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+
+    /// A connection nobody else wants: an idle one no caller is waiting for, or a new one
+    /// while the pool has room and none idle. `None` when every connection is taken.
+    async fn spare(&self) -> Result<Option<PoolConnection<Postgres>>> {
+        if let Some(conn) = self.pool.try_acquire() {
+            return Ok(Some(conn));
+        }
+        let max = self.pool.options().get_max_connections();
+        if self.pool.num_idle() == 0 && self.pool.size() < max {
+            return Ok(Some(self.pool.acquire().await?));
+        }
+        Ok(None)
+    }
+}
 
 /// Whether `n` counts rows (never negative).
 fn count(n: i64) -> u64 {
@@ -20,8 +89,24 @@ fn count(n: i64) -> u64 {
 
 #[async_trait]
 impl Purge for PgStore {
+    fn purge_batch(&self) -> PurgeBatch {
+        BATCH
+    }
+
+    async fn purge_due(&self, before: Millis) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries
+             WHERE state IN ('delivered', 'failed') AND next_attempt_at < $1",
+        )
+        .bind(before.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count(n))
+    }
+
     async fn purge_deliveries(&self, before: Millis, limit: u32) -> Result<Purged> {
-        let mut tx = self.pool.begin().await?;
+        let mut turn = self.turn().await?;
+        let mut tx = turn.conn.begin().await?;
         sqlx::query("SET LOCAL synchronous_commit = off")
             .execute(&mut *tx)
             .await?;
@@ -52,6 +137,7 @@ impl Purge for PgStore {
         .await?
         .rows_affected();
         tx.commit().await?;
+        turn.done();
         Ok(Purged {
             deliveries: count(r.get("deliveries")),
             attempts: count(r.get("attempts")),
@@ -66,7 +152,8 @@ impl Purge for PgStore {
         after: ConversationCursor,
         limit: u32,
     ) -> Result<(Purged, Option<ConversationCursor>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut turn = self.turn().await?;
+        let mut tx = turn.conn.begin().await?;
         sqlx::query("SET LOCAL synchronous_commit = off")
             .execute(&mut *tx)
             .await?;
@@ -103,6 +190,7 @@ impl Purge for PgStore {
         }
         let purged = delete(&mut tx, seqs, visitors).await?;
         tx.commit().await?;
+        turn.done();
         Ok((purged, cursor))
     }
 }
@@ -152,4 +240,51 @@ async fn delete(conn: &mut PgConnection, seqs: Vec<i64>, mut visitors: Vec<i64>)
         messages: count(r.get("messages")),
         notes: count(r.get("notes")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testdb::{self, TempDatabase};
+    use std::sync::Arc;
+
+    /// With every connection of the pool taken (API calls under load), a batch finds none to
+    /// spare and waits for one instead of queueing; a caller already waiting gets a returned
+    /// connection before the purge does; once the pool is quiet the batch runs.
+    #[tokio::test]
+    async fn a_batch_takes_only_a_connection_nobody_waits_for() {
+        let Some(server) = testdb::server_url() else {
+            return;
+        };
+        let db = TempDatabase::create(&server).await.unwrap();
+        let store = Arc::new(PgStore::open(&db.url, 3).await.unwrap());
+        let mut held = Vec::new();
+        while store.pool.size() < 3 || store.pool.num_idle() > 0 {
+            held.push(store.pool.acquire().await.unwrap());
+        }
+        assert!(store.spare().await.unwrap().is_none(), "the pool is full");
+        let purge = tokio::spawn({
+            let store = store.clone();
+            async move { store.purge_deliveries(Millis::now(), 10).await }
+        });
+
+        // An API call queues for a connection; one comes back: it is the caller's.
+        let (asked, mut asking) = tokio::sync::oneshot::channel();
+        let caller = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let _ = asked.send(());
+                store.pool.acquire().await.unwrap()
+            }
+        });
+        (&mut asking).await.unwrap();
+        tokio::task::yield_now().await;
+        held.pop();
+        let caller = caller.await.unwrap();
+        assert!(!purge.is_finished(), "the purge took a caller's connection");
+
+        drop((held, caller));
+        let purged = purge.await.unwrap().unwrap();
+        assert_eq!(purged, Purged::default());
+    }
 }

@@ -7,6 +7,7 @@ mod delivery;
 mod directory;
 mod disabling;
 mod feed;
+mod idle;
 mod notes;
 mod outbox;
 mod purge;

@@ -1,5 +1,9 @@
-//! [`Purge`] on SQLite: each batch is one job of the writer, in the group commit's transaction
-//! like any write, and lazy (a purge lost in a crash is done again by the next sweep).
+//! [`Purge`] on SQLite: each batch is an idle job of the writer ([`super::idle`]): it runs only
+//! when no other job is queued, nothing is being committed and the writer has had nothing else
+//! to do for a moment, in a lazy transaction of its own (a purge lost in a crash is done again
+//! by the next sweep). So a burst that keeps the writer busy is not slowed: the purge waits for
+//! it to end. A batch is small enough to hold the writer about a millisecond, so that a job
+//! arriving while it runs is hardly delayed.
 //!
 //! SQLite gives a new row the highest `seq` plus one, so deleting a table's newest row would
 //! hand its `seq` to the next one: a team feed's position (an event's `seq`) could then name
@@ -7,13 +11,39 @@
 //! purged; the next sweep takes them once newer rows exist.
 
 use super::*;
-use crate::store::purge::{ConversationCursor, Purge, Purged};
+use crate::store::purge::{ConversationCursor, Purge, PurgeBatch, Purged};
 use rusqlite::{Connection, OptionalExtension, params};
+
+/// About a millisecond of the writer's time each: in a store holding a million delivered
+/// deliveries with their attempts, a batch of 100 took 0.5 to 0.9 ms of CPU (1,000 took 5 to
+/// 11 ms). An ended conversation deletes rows in seven tables (a few dozen for a short chat), so
+/// 4 of them are about as much work as 100 deliveries (an estimate, not measured).
+const BATCH: PurgeBatch = PurgeBatch {
+    deliveries: 100,
+    conversations: 4,
+};
 
 #[async_trait]
 impl Purge for SqliteStore {
+    fn purge_batch(&self) -> PurgeBatch {
+        BATCH
+    }
+
+    async fn purge_due(&self, before: Millis) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries
+             WHERE state IN ('delivered', 'failed') AND next_attempt_at < ?",
+        )
+        .bind(before.0)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn purge_deliveries(&self, before: Millis, limit: u32) -> Result<Purged> {
-        self.lazy(move |c| deliveries(c, before, limit)).await
+        self.writer
+            .when_idle(move |c| deliveries(c, before, limit))
+            .await
     }
 
     async fn purge_conversations(
@@ -22,7 +52,8 @@ impl Purge for SqliteStore {
         after: ConversationCursor,
         limit: u32,
     ) -> Result<(Purged, Option<ConversationCursor>)> {
-        self.lazy(move |c| conversations(c, before, after, limit))
+        self.writer
+            .when_idle(move |c| conversations(c, before, after, limit))
             .await
     }
 }

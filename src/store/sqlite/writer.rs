@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs in one transaction.
@@ -55,7 +55,7 @@ pub enum Guard {
 }
 
 /// A job: its work, whether it must be flushed before it is answered, and how it is guarded.
-type Job = (Sync, Guard, Work);
+pub(super) type Job = (Sync, Guard, Work);
 
 /// Work to run between transactions (see [`Writer::outside`]).
 type Outside = Box<dyn FnOnce(&Connection) + Send>;
@@ -66,7 +66,13 @@ pub(super) enum Msg {
     Outside(Outside),
     /// The syncer flushed a commit the writer handed it.
     Synced,
+    /// A job that runs only if the writer is idle when it comes (see [`super::idle`]); `busy`
+    /// answers it otherwise.
+    Idle(Job, Busy),
 }
+
+/// Answers an idle job that did not run.
+pub(super) type Busy = Box<dyn FnOnce() + Send>;
 
 /// A commit for the syncer: the answers waiting for it, and how to tell the writer it was
 /// flushed. Without a way to tell, it is a lazy commit, answered as soon as the flushes handed
@@ -76,8 +82,8 @@ pub(super) type Flush = (Vec<Finisher>, Option<mpsc::UnboundedSender<Msg>>);
 /// The handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::UnboundedSender<Msg>,
-    log: Arc<Log>,
+    pub(super) jobs: mpsc::UnboundedSender<Msg>,
+    pub(super) log: Arc<Log>,
 }
 
 impl Writer {
@@ -146,27 +152,36 @@ impl Writer {
             return Err(StoreError::Commit(why.clone()));
         }
         let (tx, rx) = oneshot::channel::<Result<T>>();
-        let job: Job = (
-            sync,
-            guard,
-            Box::new(move |conn| {
-                let result = f(conn);
-                let ok = result.is_ok();
-                let finish: Finisher = Box::new(move |committed| {
-                    let answer = match committed {
-                        Ok(()) => result,
-                        Err(e) => Err(StoreError::Commit(e)),
-                    };
-                    let _ = tx.send(answer);
-                });
-                (ok, finish)
-            }),
-        );
+        let job = job(sync, guard, f, tx);
         self.jobs
             .send(Msg::Job(job))
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
+}
+
+/// The job running `f`, whose answer goes to `tx` once its transaction is over.
+pub(super) fn job<T, F>(sync: Sync, guard: Guard, f: F, tx: oneshot::Sender<Result<T>>) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+{
+    (
+        sync,
+        guard,
+        Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let finish: Finisher = Box::new(move |committed| {
+                let answer = match committed {
+                    Ok(()) => result,
+                    Err(e) => Err(StoreError::Commit(e)),
+                };
+                let _ = tx.send(answer);
+            });
+            (ok, finish)
+        }),
+    )
 }
 
 impl Writer {
@@ -210,11 +225,24 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
     let mut open: Option<Open> = None;
     // Commits handed to the syncer and not yet flushed.
     let mut flushing = 0usize;
+    // When the writer last ran a job other than an idle one.
+    let mut worked = Instant::now();
     while let Some(msg) = rx.blocking_recv() {
         let mut next = Some(msg);
         while let Some(msg) = next.take() {
             match msg {
                 Msg::Synced => flushing = flushing.saturating_sub(1),
+                Msg::Idle(job, busy) => {
+                    let idle = open.is_none()
+                        && flushing == 0
+                        && rx.is_empty()
+                        && worked.elapsed() >= super::idle::QUIET;
+                    if !idle {
+                        busy();
+                    } else if let Err(e) = run_job(&conn, &mut open, job.0, job.1, job.2) {
+                        fail(&conn, &mut open, &e);
+                    }
+                }
                 Msg::Outside(work) => {
                     if let Some(o) = open.take() {
                         match conn.execute_batch("COMMIT") {
@@ -227,11 +255,13 @@ fn write_loop(conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, pipe: Pipe
                         }
                     }
                     work(&conn);
+                    worked = Instant::now();
                 }
                 Msg::Job((sync, guard, job)) => {
                     if let Err(e) = run_job(&conn, &mut open, sync, guard, job) {
                         fail(&conn, &mut open, &e);
                     }
+                    worked = Instant::now();
                 }
             }
             if open
