@@ -8,7 +8,6 @@
 use super::load::Api;
 use super::receiver::Receiver;
 use super::scenarios::{percentile, run_burst};
-use super::server::Server;
 use super::{Results, Sizes, Target};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,17 +41,17 @@ async fn one(sizes: &Sizes, target: &Target, purging: bool, r: &mut Results) {
         .await;
     let retention = if purging { "30d" } else { "off" };
     let env = [("PALAVER_RETENTION", retention.to_string())];
-    let server = Server::start(&dir, url.as_deref(), &env).await;
-    let api = Arc::new(Api::connect(&server.base).await);
+    let server = target.serve(&dir, url.as_deref(), &env).await;
+    let api = Arc::new(Api::connect(&server.bases()).await);
     let dead = api.webhook_for("http://127.0.0.1:9/hook", &["end"]).await;
     server.stop().await;
     let old = super::seed::old_delivered(&dir, url.as_deref(), &dead, sizes.purged).await;
     super::seed::backlog(&dir, url.as_deref(), &dead, sizes.backlog).await;
 
-    let server = Server::start(&dir, url.as_deref(), &env).await;
+    let server = target.serve(&dir, url.as_deref(), &env).await;
     let started = Instant::now();
     let mut receiver = Receiver::start(Duration::ZERO).await;
-    let api = Arc::new(Api::connect(&server.base).await);
+    let api = Arc::new(Api::connect(&server.bases()).await);
     api.webhook(&receiver.url).await;
     let (_, delivery, lat) = run_burst(sizes, &api, &mut receiver).await;
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
@@ -86,4 +85,35 @@ async fn one(sizes: &Sizes, target: &Target, purging: bool, r: &mut Results) {
     r.purge_cpu_s = server.cpu_seconds();
     r.purge_rss_mb = server.peak_rss_mb();
     server.stop().await;
+}
+
+/// The pair's rows in the results table, when it ran.
+pub fn print(r: &Results, s: &Sizes) {
+    if r.purge_on_delivery_rps <= 0.0 {
+        return;
+    }
+    println!(
+        "| backlog ({} pending) without / with a purge of {} delivered deliveries and their attempts | healthy endpoint's webhooks/s | {:.0} / {:.0} ({:.2}×) |",
+        s.backlog, s.purged, r.purge_off_delivery_rps, r.purge_on_delivery_rps, r.purge_ratio
+    );
+    println!(
+        "| | accept → arrival p50 / p99 without | {:.1} / {:.1} ms |",
+        r.purge_off_p50_ms, r.purge_off_p99_ms
+    );
+    println!(
+        "| | accept → arrival p50 / p99 with | {:.1} / {:.1} ms |",
+        r.purge_on_p50_ms, r.purge_on_p99_ms
+    );
+    let running = match r.purge_running_after_burst > 0.5 {
+        true => "yes",
+        false => "NO",
+    };
+    println!(
+        "| | purge time (server start → last row gone); still running when the burst ended | {:.1} s; {running} |",
+        r.purge_seconds
+    );
+    println!(
+        "| | server CPU / peak RSS | {:.1} s / {:.0} MB |",
+        r.purge_cpu_s, r.purge_rss_mb
+    );
 }

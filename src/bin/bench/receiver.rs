@@ -1,5 +1,6 @@
 //! The webhook receiver: counts arrivals, notes when each tagged message first arrived, and can
-//! answer slowly.
+//! answer slowly. Beside its hook it has a slow one (`slow_url`, answered after [`SLOW_DELAY`],
+//! counted apart) for an endpoint that lags behind a healthy one on the same receiver.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,8 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
+/// How long the slow hook takes to answer.
+pub const SLOW_DELAY: Duration = Duration::from_secs(1);
+
 pub struct Receiver {
     pub url: String,
+    pub slow_url: String,
     state: Arc<Shared>,
     count: watch::Receiver<u64>,
 }
@@ -28,6 +33,8 @@ struct Shared {
     /// First arrival of each tag (`t<number>`, the last message's text).
     arrivals: Mutex<HashMap<u64, Instant>>,
     last: Mutex<Option<Instant>>,
+    /// Requests the slow hook answered.
+    slow_count: AtomicU64,
 }
 
 impl Receiver {
@@ -49,16 +56,28 @@ impl Receiver {
             tick,
             arrivals: Mutex::new(HashMap::new()),
             last: Mutex::new(None),
+            slow_count: AtomicU64::new(0),
         });
         let app = axum::Router::new()
             .route("/hook", post(hook))
+            .route("/slow", post(slow_hook))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let address = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { url, state, count }
+        Receiver {
+            url: format!("http://{address}/hook"),
+            slow_url: format!("http://{address}/slow"),
+            state,
+            count,
+        }
+    }
+
+    /// Requests the slow hook answered so far.
+    pub fn slow_count(&self) -> u64 {
+        self.state.slow_count.load(Ordering::Relaxed)
     }
 
     /// Requests received.
@@ -117,6 +136,12 @@ async fn hook(State(s): State<Arc<Shared>>, body: Bytes) -> StatusCode {
     s.requests.fetch_add(1, Ordering::Relaxed);
     let n = s.count.fetch_add(events, Ordering::Relaxed) + events;
     s.tick.send_replace(n);
+    StatusCode::NO_CONTENT
+}
+
+async fn slow_hook(State(s): State<Arc<Shared>>) -> StatusCode {
+    tokio::time::sleep(SLOW_DELAY).await;
+    s.slow_count.fetch_add(1, Ordering::Relaxed);
     StatusCode::NO_CONTENT
 }
 

@@ -1,9 +1,9 @@
 //! The measurements. Each scenario runs against a fresh server and data dir.
 
-use super::load::{self, Answers, Api};
+use super::load::{self, Answers, Api, Visitor};
 use super::receiver::Receiver;
-use super::server::Server;
-use super::{Results, Sizes, Target};
+use super::servers::Servers;
+use super::{Results, Sizes, Target, pgstats};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ pub const DEFAULT_BODY: usize = 700;
 /// The batching webhook's `batchSize` in the batched burst.
 pub const BATCH_SIZE: usize = 50;
 /// How long any wait for deliveries may take before the bench gives up on it.
-const DRAIN_LIMIT: Duration = Duration::from_secs(600);
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 
 /// The loopback HTTP limit: the same receiver, hit directly with the same concurrency and the
 /// same body size (`body_bytes`: the burst's mean webhook body).
@@ -54,7 +54,7 @@ pub async fn baseline(sizes: &Sizes, body_bytes: usize) -> f64 {
 }
 
 /// Accept → arrival latencies in milliseconds, sorted.
-fn latencies(receiver: &Receiver, answers: &Answers) -> Vec<f64> {
+pub fn latencies(receiver: &Receiver, answers: &Answers) -> Vec<f64> {
     let mut ms: Vec<f64> = answers
         .iter()
         .filter_map(|(tag, answered)| {
@@ -74,13 +74,13 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// A server with a webhook to a fresh receiver.
-async fn setup(
+/// The servers with a webhook to a fresh receiver; and the database's URL on PostgreSQL.
+pub async fn setup(
     target: &Target,
     tag: &str,
     delay: Duration,
     env: &[(&str, String)],
-) -> (Server, Arc<Api>, Receiver) {
+) -> (Servers, Arc<Api>, Receiver, Option<String>) {
     setup_batched(target, tag, delay, env, 1).await
 }
 
@@ -91,16 +91,16 @@ async fn setup_batched(
     delay: Duration,
     env: &[(&str, String)],
     batch_size: usize,
-) -> (Server, Arc<Api>, Receiver) {
+) -> (Servers, Arc<Api>, Receiver, Option<String>) {
     let (dir, url) = target.place(tag).await;
-    let server = Server::start(&dir, url.as_deref(), env).await;
+    let server = target.serve(&dir, url.as_deref(), env).await;
     let receiver = Receiver::start_counting(delay, batch_size > 1).await;
-    let api = Arc::new(Api::connect(&server.base).await);
+    let api = Arc::new(Api::connect(&server.bases()).await);
     let id = api.webhook(&receiver.url).await;
     if batch_size > 1 {
         api.batch(&id, batch_size).await;
     }
-    (server, api, receiver)
+    (server, api, receiver, url)
 }
 
 /// The burst: many conversations, as fast as accepted; fills accept, delivery, latency figures.
@@ -109,23 +109,36 @@ pub async fn run_burst(
     api: &Arc<Api>,
     receiver: &mut Receiver,
 ) -> (f64, f64, Vec<f64>) {
+    run_burst_with(sizes, api, receiver, Vec::new()).await
+}
+
+/// The burst, its first conversations being `known`'s, started before it (their `start` events
+/// are not the burst's); the rest start in it. Messages go to all in turn.
+pub async fn run_burst_with(
+    sizes: &Sizes,
+    api: &Arc<Api>,
+    receiver: &mut Receiver,
+    known: Vec<Visitor>,
+) -> (f64, f64, Vec<f64>) {
     let started = Instant::now();
-    let visitors = api
-        .visitors(sizes.burst_conversations, sizes.concurrency)
-        .await;
+    let mut visitors = known;
+    let starts = sizes.burst_conversations.saturating_sub(visitors.len());
+    visitors.extend(api.visitors(starts, sizes.concurrency).await);
     let messages = sizes.burst_events - sizes.burst_conversations;
     let (answers, took) = load::burst(api, &visitors, messages, sizes.concurrency, 0).await;
     let accept_rps = messages as f64 / took.as_secs_f64();
+    let events = starts + messages;
     let last = receiver
-        .wait_for(sizes.burst_events as u64, DRAIN_LIMIT)
+        .wait_for(events as u64, DRAIN_LIMIT)
         .await
         .expect("every burst event arrives");
-    let delivery_rps = sizes.burst_events as f64 / last.duration_since(started).as_secs_f64();
+    let delivery_rps = events as f64 / last.duration_since(started).as_secs_f64();
     (accept_rps, delivery_rps, latencies(receiver, &answers))
 }
 
 pub async fn burst(sizes: &Sizes, target: &Target, r: &mut Results) {
-    let (server, api, mut receiver) = setup(target, "burst", Duration::ZERO, &[]).await;
+    let (server, api, mut receiver, url) = setup(target, "burst", Duration::ZERO, &[]).await;
+    let before = pgstats::read(url.as_deref()).await;
     let (accept, delivery, lat) = run_burst(sizes, &api, &mut receiver).await;
     r.burst_body_bytes = receiver.bytes() as f64 / sizes.burst_events as f64;
     r.accept_rps = accept;
@@ -135,11 +148,13 @@ pub async fn burst(sizes: &Sizes, target: &Target, r: &mut Results) {
     r.burst_cpu_s = server.cpu_seconds();
     r.burst_rss_mb = server.peak_rss_mb();
     server.stop().await;
+    let after = pgstats::read(url.as_deref()).await;
+    r.burst_pg = pgstats::per_event(before, after, sizes.burst_events as u64);
 }
 
 /// The burst to a webhook that opted into batches of up to `BATCH_SIZE` events.
 pub async fn batched(sizes: &Sizes, target: &Target, r: &mut Results) {
-    let (server, api, mut receiver) =
+    let (server, api, mut receiver, _) =
         setup_batched(target, "batched", Duration::ZERO, &[], BATCH_SIZE).await;
     let (_, delivery, _) = run_burst(sizes, &api, &mut receiver).await;
     r.batch_delivery_rps = delivery;
@@ -149,35 +164,18 @@ pub async fn batched(sizes: &Sizes, target: &Target, r: &mut Results) {
     server.stop().await;
 }
 
-pub async fn steady(sizes: &Sizes, target: &Target, r: &mut Results) {
-    let (server, api, mut receiver) = setup(target, "steady", Duration::ZERO, &[]).await;
-    let visitors = api.visitors(100, 16).await;
-    let answers = load::steady(&api, &visitors, sizes.steady_rate, sizes.steady_duration, 0).await;
-    receiver
-        .wait_for(100 + answers.len() as u64, DRAIN_LIMIT)
-        .await
-        .expect("every steady event arrives");
-    let lat = latencies(&receiver, &answers);
-    r.steady_p50_ms = percentile(&lat, 0.5);
-    r.steady_p99_ms = percentile(&lat, 0.99);
-    r.steady_max_ms = lat.last().copied().unwrap_or(f64::NAN);
-    r.steady_cpu_s = server.cpu_seconds();
-    r.steady_rss_mb = server.peak_rss_mb();
-    server.stop().await;
-}
-
 pub async fn backlog(sizes: &Sizes, target: &Target, r: &mut Results) {
     let (dir, url) = target.place("backlog").await;
-    let server = Server::start(&dir, url.as_deref(), &[]).await;
-    let api = Arc::new(Api::connect(&server.base).await);
+    let server = Servers::start(&dir, url.as_deref(), &[], 1).await;
+    let api = Arc::new(Api::connect(&server.bases()).await);
     // The dead endpoint listens for `end` only, which the burst never fires: what is measured is
     // the backlog's effect, not the cost of fanning every new event out to a second endpoint.
     let dead = api.webhook_for("http://127.0.0.1:9/hook", &["end"]).await;
     server.stop().await;
     super::seed::backlog(&dir, url.as_deref(), &dead, sizes.backlog).await;
-    let server = Server::start(&dir, url.as_deref(), &[]).await;
+    let server = target.serve(&dir, url.as_deref(), &[]).await;
     let mut receiver = Receiver::start(Duration::ZERO).await;
-    let api = Arc::new(Api::connect(&server.base).await);
+    let api = Arc::new(Api::connect(&server.bases()).await);
     api.webhook(&receiver.url).await;
     let (_, delivery, _) = run_burst(sizes, &api, &mut receiver).await;
     r.backlog_delivery_rps = delivery;
@@ -187,7 +185,8 @@ pub async fn backlog(sizes: &Sizes, target: &Target, r: &mut Results) {
 }
 
 pub async fn slow(sizes: &Sizes, target: &Target, r: &mut Results) {
-    let (server, api, mut receiver) = setup(target, "slow", Duration::from_millis(100), &[]).await;
+    let (server, api, mut receiver, _) =
+        setup(target, "slow", Duration::from_millis(100), &[]).await;
     let started = Instant::now();
     let visitors = api.visitors(sizes.slow_events / 4, sizes.concurrency).await;
     let rest = sizes.slow_events - visitors.len();
@@ -204,12 +203,12 @@ pub async fn slow(sizes: &Sizes, target: &Target, r: &mut Results) {
 
 /// One long conversation: server CPU per event and payload size, early and late.
 pub async fn long(sizes: &Sizes, target: &Target, r: &mut Results) {
-    let (server, api, mut receiver) = setup(target, "long", Duration::ZERO, &[]).await;
+    let (server, api, mut receiver, _) = setup(target, "long", Duration::ZERO, &[]).await;
     let visitor = api.visitors(1, 1).await.remove(0);
     let window = (sizes.long_messages / 10).max(1);
     let mut tag = 0;
     let mut sent = 1; // the start event
-    let measure = |cpu_before: f64, bytes_before: u64, server: &Server, receiver: &Receiver| {
+    let measure = |cpu_before: f64, bytes_before: u64, server: &Servers, receiver: &Receiver| {
         let cpu = (server.cpu_seconds() - cpu_before) * 1000.0 / window as f64;
         let bytes = (receiver.bytes() - bytes_before) as f64 / window as f64;
         (cpu, bytes)

@@ -1,17 +1,69 @@
-//! Seeds a backlog of pending deliveries for a dead endpoint straight into the store, while the
-//! server is stopped: a million rows through the API would take longer than the measurement.
+//! Seeds pending deliveries (and delivered ones for retention to purge) straight into the store,
+//! while the server is stopped: a million rows through the API would take longer than the
+//! measurement.
 
 use sqlx::Connection;
 use std::path::Path;
 
-/// How many lanes (visitor channels) the backlog spreads over; each lane's head is due.
+/// How many lanes (named `backlog0`…) the backlog spreads over; each lane's head is due.
 const LANES: usize = 1000;
 
-/// One event, and `n` deliveries of it to the endpoint `endpoint_id`.
+/// The lanes seeded deliveries go to, each lane's first one due and the rest waiting behind it.
+pub enum Lanes {
+    /// This many lanes of their own, named `<tag>0`, `<tag>1`…
+    Named(usize),
+    /// The channels of the store's first this many visitors: the lanes their events go to.
+    OfVisitors(usize),
+}
+
+/// One event, and `n` deliveries of it to the endpoint `endpoint_id` in 1,000 lanes.
 pub async fn backlog(data_dir: &Path, database_url: Option<&str>, endpoint_id: &str, n: usize) {
+    pending(
+        data_dir,
+        database_url,
+        endpoint_id,
+        n,
+        "backlog",
+        Lanes::Named(LANES),
+    )
+    .await;
+}
+
+/// One event (`evt_<tag>`), and `n` deliveries of it to the endpoint `endpoint_id`, spread over
+/// `lanes` in turn.
+pub async fn pending(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    endpoint_id: &str,
+    n: usize,
+    tag: &str,
+    lanes: Lanes,
+) {
     let body = format!(
         "[{{\"event\":\"messageVisitor\",\"message\":\"{}\"}}]",
         "x".repeat(600)
+    );
+    let event = format!(
+        "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
+         VALUES ('evt_{tag}', 1, NULL, 'messageVisitor', 0, '{body}')"
+    );
+    let (count, lane, from) = match lanes {
+        Lanes::Named(count) => (count, format!("'{tag}' || (i % {count})"), String::new()),
+        Lanes::OfVisitors(count) => (
+            count,
+            "v.id".to_string(),
+            format!(
+                "JOIN (SELECT id, row_number() OVER (ORDER BY seq) - 1 AS k FROM visitors) v
+                   ON v.k = i % {count}"
+            ),
+        ),
+    };
+    let deliveries = format!(
+        "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
+         SELECT 'msg_{tag}_' || i, (SELECT seq FROM endpoints WHERE id = '{endpoint_id}'),
+                (SELECT seq FROM events WHERE id = 'evt_{tag}'), {lane},
+                CASE WHEN i <= {count} THEN 'ready' ELSE 'waiting' END, 0, 0
+         FROM {{series}} {from}"
     );
     match database_url {
         None => {
@@ -19,67 +71,22 @@ pub async fn backlog(data_dir: &Path, database_url: Option<&str>, endpoint_id: &
             let mut c = sqlx::SqliteConnection::connect(&url)
                 .await
                 .expect("open the SQLite store");
-            let endpoint: i64 = sqlx::query_scalar("SELECT seq FROM endpoints WHERE id = ?")
-                .bind(endpoint_id)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-            let event: i64 = sqlx::query_scalar(
-                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
-                 VALUES ('evt_backlog', 1, NULL, 'messageVisitor', 0, ?) RETURNING seq",
-            )
-            .bind(&body)
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-            sqlx::query(
-                "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?1)
-                 INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-                 SELECT 'msg_backlog_' || i, ?2, ?3, 'backlog' || (i % ?4),
-                        CASE WHEN i <= ?4 THEN 'ready' ELSE 'waiting' END, 0, 0 FROM s",
-            )
-            .bind(n as i64)
-            .bind(endpoint)
-            .bind(event)
-            .bind(LANES as i64)
-            .execute(&mut c)
-            .await
-            .unwrap();
+            let series = format!(
+                "(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) SELECT i FROM s)"
+            );
+            for sql in [event, deliveries.replace("{series}", &series)] {
+                sqlx::raw_sql(&sql).execute(&mut c).await.expect("seed");
+            }
         }
         Some(url) => {
             let mut c = sqlx::PgConnection::connect(url)
                 .await
                 .expect("open the PostgreSQL store");
-            let endpoint: i64 = sqlx::query_scalar("SELECT seq FROM endpoints WHERE id = $1")
-                .bind(endpoint_id)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-            let event: i64 = sqlx::query_scalar(
-                "INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body)
-                 VALUES ('evt_backlog', 1, NULL, 'messageVisitor', 0, $1) RETURNING seq",
-            )
-            .bind(&body)
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-            sqlx::query(
-                "INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-                 SELECT 'msg_backlog_' || i, $2, $3, 'backlog' || (i % $4),
-                        CASE WHEN i <= $4 THEN 'ready' ELSE 'waiting' END, 0, 0
-                 FROM generate_series(1, $1) AS i",
-            )
-            .bind(n as i64)
-            .bind(endpoint)
-            .bind(event)
-            .bind(LANES as i64)
-            .execute(&mut c)
-            .await
-            .unwrap();
-            sqlx::query("ANALYZE deliveries")
-                .execute(&mut c)
-                .await
-                .unwrap();
+            let series = format!("generate_series(1, {n}) AS i");
+            let analyze = "ANALYZE deliveries".to_string();
+            for sql in [event, deliveries.replace("{series}", &series), analyze] {
+                sqlx::raw_sql(&sql).execute(&mut c).await.expect("seed");
+            }
         }
     }
 }
