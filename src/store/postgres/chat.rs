@@ -46,21 +46,7 @@ impl Conversations for PgStore {
         on_postgres::channel_taken(&self.pool, team_seq, channel_name).await
     }
     async fn commit(&self, c: Commit) -> Result<Committed> {
-        let team = c.team_seq;
-        let mut tx = self
-            .pool
-            .begin_with(commit::begin_locking(commit::lanes(&c)))
-            .await?;
-        let done = commit::apply(tx.acquire().await?, c, &self.recent).await?;
-        commit::commit_durable(tx, 1).await?;
-        if done.deliveries > 0 {
-            self.announce(WORK, String::new());
-            self.work.notify_one();
-        }
-        if let Some(conversation) = done.conversation_seq {
-            self.announce(LIVE, format!("{team}:{conversation}"));
-        }
-        Ok(done)
+        self.group.commit(c).await
     }
 
     async fn idempotent_answer(&self, team_seq: i64, key: &str) -> Result<Option<StoredAnswer>> {

@@ -1,8 +1,6 @@
 //! Applying a chat [`Commit`] in one PostgreSQL transaction, with the lane lock that keeps
 //! fan-out and promotion of one lane from racing between processes.
 
-use super::super::bodies::Recent;
-use super::super::feed::message_of;
 use super::super::{Commit, Committed, ConflictKind, Result, Step, StoreError};
 use sqlx::PgConnection;
 
@@ -73,20 +71,13 @@ pub fn lanes(c: &Commit) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Applies the steps in a transaction that holds the locks of [`lanes`].
-pub async fn apply(conn: &mut PgConnection, c: Commit, recent: &Recent) -> Result<Committed> {
-    let mut done = Committed::default();
-    for step in c.steps {
-        apply_step(conn, c.team_seq, step, recent, &mut done).await?;
-    }
-    Ok(done)
-}
-
-async fn apply_step(
+/// Applies one step that runs as a statement of its own (see [`super::batch`]): new visitors
+/// and conversations, status and identity changes, and a message whose conversation is unknown
+/// (which fails). The others are applied in batches; handing one here is a bug.
+pub async fn apply_step(
     conn: &mut PgConnection,
     team: i64,
-    step: Step,
-    recent: &Recent,
+    step: &Step,
     done: &mut Committed,
 ) -> Result<()> {
     match step {
@@ -98,7 +89,7 @@ async fn apply_step(
             token_hash,
             at,
         } => {
-            let identity = serde_json::to_string(&identity).expect("identity serializes");
+            let identity = serde_json::to_string(identity).expect("identity serializes");
             let seq = sqlx::query_scalar(
                 "WITH v AS (
                      INSERT INTO visitors (id, team_seq, name, channel_name, identity, token_hash, created_at)
@@ -111,25 +102,11 @@ async fn apply_step(
             .map_err(unique_as(ConflictKind::ChannelName))?;
             done.visitor_seq = Some(seq);
         }
-        Step::CheckVisitor { seq, version } => {
-            let n = sqlx::query(
-                "UPDATE visitor_versions SET version = version + 1 WHERE seq = $1 AND version = $2",
-            )
-            .bind(seq)
-            .bind(version)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-            if n != 1 {
-                return Err(StoreError::Conflict(ConflictKind::VisitorVersion));
-            }
-            done.visitor_seq = Some(seq);
-        }
         Step::UpdateIdentity { seq, identity } => {
-            let identity = serde_json::to_string(&identity).expect("identity serializes");
+            let identity = serde_json::to_string(identity).expect("identity serializes");
             sqlx::query("UPDATE visitors SET identity = $1 WHERE seq = $2")
                 .bind(identity)
-                .bind(seq)
+                .bind(*seq)
                 .execute(&mut *conn)
                 .await?;
         }
@@ -138,7 +115,7 @@ async fn apply_step(
             visitor_seq,
             at,
         } => {
-            let visitor = visitor_seq
+            let visitor = (*visitor_seq)
                 .or(done.visitor_seq)
                 .ok_or(StoreError::NotFound)?;
             let seq = sqlx::query_scalar(
@@ -161,9 +138,11 @@ async fn apply_step(
             agent,
             ended_at,
         } => {
-            let seq = seq.or(done.conversation_seq).ok_or(StoreError::NotFound)?;
+            let seq = (*seq)
+                .or(done.conversation_seq)
+                .ok_or(StoreError::NotFound)?;
             sqlx::query("UPDATE conversations SET status = $1, agent_id = $2, agent = $3, ended_at = $4 WHERE seq = $5")
-                .bind(status.as_str()).bind(agent_id).bind(agent).bind(ended_at.map(|t| t.0)).bind(seq)
+                .bind(status.as_str()).bind(agent_id.as_deref()).bind(agent.as_deref()).bind(ended_at.map(|t| t.0)).bind(seq)
                 .execute(&mut *conn)
                 .await
                 .map_err(unique_as(ConflictKind::ActiveConversation))?;
@@ -173,80 +152,22 @@ async fn apply_step(
             conversation_seq,
             message: m,
         } => {
-            let conversation = conversation_seq
+            let conversation = (*conversation_seq)
                 .or(done.conversation_seq)
                 .ok_or(StoreError::NotFound)?;
             let seq = sqlx::query_scalar(
                 "INSERT INTO messages (id, conversation_seq, agent_id, user_name, user_picture, text, created_at, origin)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
             )
-            .bind(m.id).bind(conversation).bind(m.agent_id).bind(m.user_name).bind(m.user_picture)
-            .bind(m.text).bind(m.created_at.0).bind(m.origin)
+            .bind(&m.id).bind(conversation).bind(m.agent_id.as_deref()).bind(&m.user_name).bind(&m.user_picture)
+            .bind(&m.text).bind(m.created_at.0).bind(&m.origin)
             .fetch_one(&mut *conn)
             .await?;
             done.conversation_seq = Some(conversation);
             done.message_seq = Some(seq);
         }
-        Step::InsertEvent {
-            id,
-            conversation_seq,
-            name,
-            bit,
-            lane,
-            body,
-            transcript,
-            at,
-        } => {
-            let conversation = conversation_seq.or(done.conversation_seq);
-            done.conversation_seq = conversation;
-            let (stored, transcript_len) = match transcript {
-                Some(cut) => (&body[..cut.head_len], Some(cut.messages)),
-                None => (body.as_str(), None),
-            };
-            // The event and its fan-out in one statement: one delivery per enabled endpoint
-            // subscribed to it (and per endpoint disabled for failing, held: see
-            // [`crate::store::Disabled`]), `ready` when its lane is free, else `waiting`. The lane is
-            // locked since the transaction began, so this statement's snapshot is current.
-            let suffix = id.strip_prefix("evt_").unwrap_or(&id);
-            let made: Vec<i64> = sqlx::query_scalar(
-                "WITH ev AS (
-                     INSERT INTO events (id, team_seq, conversation_seq, name, created_at, body, transcript_len, message_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $10, $11) RETURNING seq)
-                 INSERT INTO deliveries (id, endpoint_seq, event_seq, lane, state, next_attempt_at, created_at)
-                 SELECT 'msg_' || $7 || substr(md5(random()::text), 1, 6), e.seq, ev.seq, $8,
-                        CASE WHEN EXISTS (SELECT 1 FROM deliveries d
-                                          WHERE d.lane = $8 AND d.endpoint_seq + 0 = e.seq
-                                            AND d.state IN ('ready', 'waiting'))
-                             THEN 'waiting' ELSE 'ready' END,
-                        $5, $5
-                 FROM ev, endpoints e WHERE e.team_seq = $2 AND (e.enabled OR e.probe_at IS NOT NULL)
-                   AND (e.events & $9) <> 0
-                 RETURNING event_seq",
-            )
-            .bind(&id).bind(team).bind(conversation).bind(name).bind(at.0).bind(stored)
-            .bind(suffix).bind(&lane).bind(bit).bind(transcript_len).bind(message_of(name, done))
-            .fetch_all(&mut *conn)
-            .await?;
-            if let (Some(&event_seq), Some(len)) = (made.first(), transcript_len) {
-                // Claims read it back: keep the body at hand.
-                recent.keep(event_seq, &id, &body, len);
-            }
-            done.deliveries += made.len() as u64;
-        }
-        Step::SaveAnswer { key, answer, at } => {
-            sqlx::query(
-                "INSERT INTO idempotency (team_seq, key, fingerprint, status, body, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(team)
-            .bind(key)
-            .bind(answer.fingerprint)
-            .bind(answer.status as i64)
-            .bind(answer.body)
-            .bind(at.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(unique_as(ConflictKind::IdempotencyKey))?;
+        Step::CheckVisitor { .. } | Step::InsertEvent { .. } | Step::SaveAnswer { .. } => {
+            unreachable!("applied in batches (see store::postgres::batch)")
         }
     }
     Ok(())

@@ -2,12 +2,15 @@
 //! transaction from the pool; `LISTEN/NOTIFY` carries wake-ups and live changes between
 //! processes.
 
+mod batch;
 mod chat;
 mod commit;
 mod delivery;
 mod directory;
 mod disabling;
+mod fanout;
 mod feed;
+mod group;
 mod notes;
 mod outbox;
 mod purge;
@@ -20,8 +23,8 @@ use super::rows::{self, DELIVERY_COLUMNS};
 use super::*;
 use crate::domain::Millis;
 use crate::store::bodies::Recent;
+use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
-use sqlx::{Acquire, PgPool};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
@@ -37,11 +40,15 @@ pub struct PgStore {
     /// Notifications for the other processes, sent in batches after their commits.
     announcements: mpsc::UnboundedSender<(&'static str, String)>,
     /// Bodies of recent events, for the claims that read them back (see [`super::bodies`]).
-    recent: Recent,
+    recent: Arc<Recent>,
     /// How recorded outcomes judge endpoints' health, once delivery workers run here.
     healing: std::sync::OnceLock<HealthRules>,
     /// Retention's batches, one at a time (see [`purge`]).
     pace: purge::Pace,
+    /// Deliveries this process's commits made and leased for its own workers.
+    handoff: Arc<Handoff>,
+    /// The chat commits' group commit.
+    pub(crate) group: group::Group,
 }
 
 impl PgStore {
@@ -56,14 +63,31 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let (announcements, queue) = mpsc::unbounded_channel();
         tokio::spawn(announce(pool.clone(), queue));
+        let (work, recent, handoff) = (
+            Arc::new(Notify::new()),
+            Arc::<Recent>::default(),
+            Arc::default(),
+        );
+        let group = group::Group::start(
+            Arc::new(group::Shared {
+                pool: pool.clone(),
+                recent: recent.clone(),
+                handoff: Arc::clone(&handoff),
+                work: work.clone(),
+                announcements: announcements.clone(),
+            }),
+            max_connections,
+        );
         let store = PgStore {
             pool,
-            work: Arc::new(Notify::new()),
+            work,
             live: broadcast::channel(1024).0,
             announcements,
-            recent: Recent::default(),
+            recent,
             healing: std::sync::OnceLock::new(),
             pace: purge::Pace::default(),
+            handoff,
+            group,
         };
         let listener = PgListener::connect_with(&store.pool).await?;
         tokio::spawn(listen(listener, store.work.clone(), store.live.clone()));

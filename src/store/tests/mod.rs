@@ -53,6 +53,7 @@ on_every_store!(
 mod batch;
 mod conv;
 mod feed;
+mod group;
 mod lanes;
 mod pace;
 mod purge;
