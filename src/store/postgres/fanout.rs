@@ -45,7 +45,7 @@ pub struct FannedOut {
 /// The events and their deliveries, in one statement. `lease_until`: hand-off's lease end, if on.
 ///
 /// The lanes of every event are locked since the transaction began, so the statement's snapshot
-/// is current for them. Deliveries of one lane within the statement cannot see each other: the
+/// is current for them. A lane is free when its head (see [`crate::store::lanes`]) is absent. Deliveries of one lane within the statement cannot see each other: the
 /// first of each (endpoint, lane) in the group's order may be the head, the rest wait.
 pub async fn insert_events(
     conn: &mut PgConnection,
@@ -97,9 +97,9 @@ pub async fn insert_events(
              RETURNING seq, id),
          fan AS (
              SELECT i.ord, i.suffix, i.lane, i.at, ev.seq AS event_seq, e.seq AS endpoint_seq,
-                    NOT EXISTS (SELECT 1 FROM deliveries d
-                                 WHERE d.endpoint_seq = e.seq AND d.lane = i.lane
-                                   AND d.state IN ('ready', 'waiting'))
+                    (SELECT d.state FROM deliveries d
+                      WHERE d.endpoint_seq = e.seq AND d.lane = i.lane AND d.state IN ('ready', 'waiting')
+                      ORDER BY d.state, d.seq LIMIT 1) IS NULL
                     AND row_number() OVER (PARTITION BY e.seq, i.lane ORDER BY i.ord) = 1 AS head,
                     e.enabled
                FROM input i JOIN ev ON ev.id = i.id
