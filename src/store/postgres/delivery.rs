@@ -43,8 +43,11 @@ impl Outbox for PgStore {
         let begin = commit::begin_lazy(outbox::settled_lanes(&outcomes));
         let mut tx = self.pool.begin_with(begin).await?;
         let health = self.healing.get();
-        let moved = outbox::finish(&mut tx, outcomes, now, health).await?;
+        let lease_until = self.handoff.lease_until();
+        let (moved, handed_off) =
+            outbox::finish(&mut tx, outcomes, now, health, lease_until, &self.recent).await?;
         tx.commit().await?;
+        self.handoff.push(handed_off);
         if moved {
             self.announce(WORK, String::new());
         }

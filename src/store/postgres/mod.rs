@@ -13,6 +13,7 @@ mod feed;
 mod group;
 mod notes;
 mod outbox;
+mod promotion;
 mod purge;
 mod requeue;
 mod sessions;

@@ -9,7 +9,7 @@ use super::super::{
     Claim, Claimed, EndpointKind, Limits, MessageRecord, NextStep, Outcome, PARKED, Result,
     signing_secrets,
 };
-use super::disabling;
+use super::{disabling, promotion};
 use crate::domain::Millis;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -79,13 +79,13 @@ pub async fn claim(
 }
 
 /// What a worker needs to send a delivery, from `d`, `e` (its endpoint) and `ev` (its event).
-const CLAIMED_COLUMNS: &str =
+pub(super) const CLAIMED_COLUMNS: &str =
     "d.seq, d.id, d.endpoint_seq, d.lane, d.attempts, d.tries, e.url, e.secret,
     e.previous_secret, e.previous_secret_until, ev.body, e.batch_size, d.batch_id,
     d.event_seq, ev.conversation_seq, ev.transcript_len, ev.id AS event_id, e.kind, e.max_in_flight,
     e.max_per_second";
 
-fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Partial {
+pub(super) fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Partial {
     let secrets = signing_secrets(
         r.text("secret"),
         r.opt_text("previous_secret"),
@@ -121,7 +121,7 @@ fn claimed(r: &sqlx::postgres::PgRow, now: Millis, lease_until: Millis) -> Parti
 /// The claimed deliveries with their bodies complete: the transcripts of the chat events among
 /// them rebuilt from their conversations' messages (see [`crate::store::bodies`]), read in one
 /// statement.
-async fn completed(
+pub(super) async fn completed(
     conn: &mut PgConnection,
     mut partial: Vec<Partial>,
     recent: &Recent,
@@ -214,7 +214,9 @@ pub async fn finish(
     outcomes: Vec<Outcome>,
     now: Millis,
     health: Option<&HealthRules>,
-) -> Result<bool> {
+    lease_until: Option<Millis>,
+    recent: &Recent,
+) -> Result<(bool, Vec<Claimed>)> {
     // One statement records every attempt and applies every consequence (fenced by attempt
     // number); then each settled lane moves on. Endpoint health (see `crate::store::healing`):
     // held failures first, healing last.
@@ -305,15 +307,18 @@ pub async fn finish(
         .filter(|(_, state)| state != "ready")
         .map(|(seq, _)| seq)
         .collect();
-    let mut moved = false;
-    for o in outcomes.iter().filter(|o| settled.contains(&o.claimed.seq)) {
-        moved |= promote(conn, o.claimed.endpoint_seq, &o.claimed.lane, now).await?;
-    }
+    let lanes: Vec<(i64, &str)> = outcomes
+        .iter()
+        .filter(|o| settled.contains(&o.claimed.seq))
+        .map(|o| (o.claimed.endpoint_seq, o.claimed.lane.as_str()))
+        .collect();
+    let promoted = promotion::promote(conn, &lanes, now, lease_until, recent).await?;
+    let mut moved = promoted.claimable;
     if let Some(rules) = health {
         let attempts = healing::attempts_by_endpoint(&outcomes);
         moved |= disabling::heal(conn, &states, attempts, now, rules).await?;
     }
-    Ok(moved)
+    Ok((moved, promoted.handed_off))
 }
 
 /// Makes the oldest waiting delivery of a lane ready, if the lane has no ready one. The caller
