@@ -1,6 +1,8 @@
-//! PostgreSQL: for several `palaver serve` processes sharing the work. Each write is one
-//! transaction from the pool; `LISTEN/NOTIFY` carries wake-ups and live changes between
-//! processes.
+//! PostgreSQL: for several `palaver serve` processes sharing the work. A process's chat commits
+//! share transactions (group commit: [`group`]); other writes are one transaction each from the
+//! pool. A commit's lane heads are leased to its own process's workers at once (hand-off), and
+//! any process takes them over when a lease ends. `LISTEN/NOTIFY` carries wake-ups and live
+//! changes between processes.
 
 mod batch;
 mod chat;
