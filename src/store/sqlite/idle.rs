@@ -67,19 +67,9 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
+    use super::super::writer::tests::{keys, writer};
     use super::*;
     use rusqlite::params;
-    use std::path::PathBuf;
-    use std::sync::Arc;
-
-    fn writer(dir: &tempfile::TempDir) -> Writer {
-        let path = dir.path().join("w.db");
-        let conn = super::super::open_writer(path.to_str().unwrap()).unwrap();
-        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
-            .unwrap();
-        let wal = PathBuf::from(format!("{}-wal", path.display()));
-        Writer::start(conn, wal, Arc::default())
-    }
 
     /// Inserts `k`: a writer's job, or an idle job.
     fn insert(k: &'static str) -> impl FnOnce(&Connection) -> Result<()> + Clone + Send {
@@ -87,18 +77,6 @@ mod tests {
             c.execute("INSERT INTO t (k) VALUES (?)", params![k])?;
             Ok(())
         }
-    }
-
-    async fn keys(w: &Writer) -> Vec<String> {
-        w.run(Sync::Lazy, |c| {
-            let mut s = c.prepare("SELECT k FROM t ORDER BY k")?;
-            let keys = s
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(keys)
-        })
-        .await
-        .unwrap()
     }
 
     /// An idle job offered while the writer is busy, with jobs queued before and after it, does
