@@ -198,25 +198,30 @@ pub trait Outbox: Send + Sync {
     /// Signalled when deliveries may be due that only a claim finds.
     fn work_signal(&self) -> Arc<Notify>;
 
+    /// The deliveries this process's commits (and outcomes) lease to its own workers.
+    fn handoff(&self) -> &Handoff;
+
     /// From now on, deliveries that commits of this process make ready are claimed in the same
     /// transaction, under a lease of `lease`, and handed to [`Outbox::take_handed_off`] — no
     /// claim query for them. Only a process that runs delivery workers calls this.
-    fn enable_handoff(&self, _lease: std::time::Duration) {}
+    fn enable_handoff(&self, lease: std::time::Duration) {
+        self.handoff().enable(lease);
+    }
 
     /// Up to `max` deliveries handed off by commits, to send now.
-    fn take_handed_off(&self, _max: usize) -> Vec<Claimed> {
-        Vec::new()
+    fn take_handed_off(&self, max: usize) -> Vec<Claimed> {
+        self.handoff().take(max)
     }
 
     /// Signalled when deliveries were handed off.
     fn handoff_signal(&self) -> Option<Arc<Notify>> {
-        None
+        Some(self.handoff().signal())
     }
 
     /// How long the oldest handed-off delivery has waited for a worker (for `/metrics`: it is
     /// due, though its lease hides it from [`Outbox::backlog`]).
-    fn handoff_wait(&self, _now: Millis) -> Option<std::time::Duration> {
-        None
+    fn handoff_wait(&self, now: Millis) -> Option<std::time::Duration> {
+        self.handoff().oldest_wait(now)
     }
 
     // Teams.

@@ -36,7 +36,7 @@ pub async fn promote(
     let rows = sqlx::query(&format!(
         "WITH s AS (SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[]) AS s(endpoint_seq, lane)),
          heads AS (
-             SELECT h.seq FROM s CROSS JOIN LATERAL (
+             SELECT h.seq, s.endpoint_seq FROM s CROSS JOIN LATERAL (
                  SELECT d.seq, d.state FROM deliveries d
                   WHERE d.endpoint_seq = s.endpoint_seq AND d.lane = s.lane
                     AND d.state IN ('ready', 'waiting')
@@ -48,8 +48,7 @@ pub async fn promote(
                     tries = d.tries + x.hand::int,
                     next_attempt_at = CASE WHEN x.hand THEN $4 ELSE $3 END
                FROM (SELECT heads.seq, e.enabled AND $4::bigint IS NOT NULL AS hand
-                       FROM heads JOIN deliveries h ON h.seq = heads.seq
-                       JOIN endpoints e ON e.seq = h.endpoint_seq) x
+                       FROM heads JOIN endpoints e ON e.seq = heads.endpoint_seq) x
               WHERE d.seq = x.seq AND d.state = 'waiting'
              RETURNING d.*)
          SELECT {CLAIMED_COLUMNS}, d.leased AS handed

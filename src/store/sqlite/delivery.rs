@@ -9,20 +9,8 @@ impl Outbox for SqliteStore {
         self.work.clone()
     }
 
-    fn enable_handoff(&self, lease: Duration) {
-        self.handoff.enable(lease);
-    }
-
-    fn take_handed_off(&self, max: usize) -> Vec<Claimed> {
-        self.handoff.take(max)
-    }
-
-    fn handoff_signal(&self) -> Option<Arc<Notify>> {
-        Some(self.handoff.signal())
-    }
-
-    fn handoff_wait(&self, now: Millis) -> Option<Duration> {
-        self.handoff.oldest_wait(now)
+    fn handoff(&self) -> &Handoff {
+        &self.handoff
     }
 
     async fn claim(&self, now: Millis, lease_until: Millis, limit: u32) -> Result<Claim> {
